@@ -1,0 +1,102 @@
+using System.Text.RegularExpressions;
+
+namespace Prodigy.Build.Core.Text;
+
+/// <summary>
+/// A Python <c>re</c> pattern compiled for .NET, with the three ways spaCy's tokenizer calls it:
+/// <c>search</c>, <c>match</c> (anchored at the start) and <c>finditer</c>. Offsets are UTF-16
+/// indexes into the span given; a match never splits a surrogate pair, so they convert to Python's
+/// code point offsets one to one.
+/// </summary>
+public sealed class PythonRegex
+{
+    private readonly string _translated;
+    private readonly RegexOptions _options;
+    private Regex? _search;
+    private Regex? _anchored;
+    private Regex? _nonEmptyAtStart;
+
+    /// <summary>Translates <paramref name="pattern"/> now; the .NET regexes are built on first use.</summary>
+    /// <param name="pattern">The Python pattern text, as <c>re.compile(...).pattern</c>.</param>
+    /// <param name="compiled">Compile to IL (faster matching, slower start); worth it for patterns used on every token.</param>
+    public PythonRegex(string pattern, bool compiled = true)
+    {
+        Pattern = pattern;
+        _translated = PythonRegexTranslator.Translate(pattern);
+        _options = RegexOptions.CultureInvariant | (compiled ? RegexOptions.Compiled : RegexOptions.None);
+    }
+
+    /// <summary>The Python pattern.</summary>
+    public string Pattern { get; }
+
+    /// <summary>The equivalent .NET pattern (for diagnostics).</summary>
+    public string TranslatedPattern => _translated;
+
+    private Regex SearchRegex => _search ??= new Regex(_translated, _options);
+
+    private Regex AnchoredRegex => _anchored ??= new Regex(@"\A(?:" + _translated + ")", _options);
+
+    private Regex NonEmptyAtStartRegex => _nonEmptyAtStart ??= new Regex("(?:" + _translated + @")(?!\G)", _options);
+
+    // Python has no position between the halves of a surrogate pair. Only an empty match can start
+    // there (every translated character consumes whole pairs, and a lone low surrogate is matched
+    // only when no high surrogate precedes it), so such matches are skipped.
+    private static bool IsInsidePair(ReadOnlySpan<char> text, int index) =>
+        index > 0 && index < text.Length && char.IsLowSurrogate(text[index]) && char.IsHighSurrogate(text[index - 1]);
+
+    /// <summary>Python's <c>pattern.search(text)</c>: the leftmost match, or false.</summary>
+    public bool Search(ReadOnlySpan<char> text, out int index, out int length)
+    {
+        foreach (var match in SearchRegex.EnumerateMatches(text))
+        {
+            if (IsInsidePair(text, match.Index))
+            {
+                continue;
+            }
+
+            index = match.Index;
+            length = match.Length;
+            return true;
+        }
+
+        index = length = 0;
+        return false;
+    }
+
+    /// <summary>Python's <c>pattern.match(text)</c> (anchored at the start, not at the end): whether it matches.</summary>
+    public bool MatchesAtStart(ReadOnlySpan<char> text) => AnchoredRegex.IsMatch(text);
+
+    /// <summary>
+    /// Python's <c>pattern.finditer(text)</c>: non-overlapping matches left to right. After an empty
+    /// match Python searches again from the same position but refuses another empty match there
+    /// (3.7+ semantics); .NET would skip a character instead, so the search is driven here.
+    /// </summary>
+    public void FindAll(ReadOnlySpan<char> text, List<(int Start, int End)> matches)
+    {
+        var position = 0;
+        var mustAdvance = false;
+        while (position <= text.Length)
+        {
+            var regex = mustAdvance ? NonEmptyAtStartRegex : SearchRegex;
+            var found = false;
+            foreach (var match in regex.EnumerateMatches(text, position))
+            {
+                if (IsInsidePair(text, match.Index))
+                {
+                    continue;
+                }
+
+                matches.Add((match.Index, match.Index + match.Length));
+                mustAdvance = match.Length == 0;
+                position = match.Index + match.Length;
+                found = true;
+                break;
+            }
+
+            if (!found)
+            {
+                return;
+            }
+        }
+    }
+}
