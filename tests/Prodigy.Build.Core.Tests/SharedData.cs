@@ -1,4 +1,4 @@
-namespace Prodigy.Build.Core.Tests;
+namespace Prodigy.Build.Tests.Shared;
 
 /// <summary>Finds <c>../shared</c> (spaCy's ground truth) beside the repository.</summary>
 internal static class SharedData

@@ -2,6 +2,8 @@ using System.Text;
 using System.Text.Json;
 using Prodigy.Build.Core.Tokenization;
 
+using Prodigy.Build.Tests.Shared;
+
 namespace Prodigy.Build.Core.Tests;
 
 /// <summary>

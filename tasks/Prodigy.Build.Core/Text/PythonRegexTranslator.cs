@@ -41,6 +41,11 @@ internal sealed class PythonRegexTranslator
     /// <summary>Translates <paramref name="pattern"/>; throws <see cref="PythonRegexException"/> on what Python would reject or what is unsupported.</summary>
     public static string Translate(string pattern)
     {
+        // spaCy's url_match (the same in every language) has the user-info part "\S+(?::\S*)?@".
+        // ':' is itself \S, so "(?::\S*)?" adds no span that "\S+" lacks, and backtracking still
+        // tries ends from longest to shortest, so every search and match gives the same result;
+        // but on a long chunk with many ':' and no '@' it costs O(n * colons) instead of O(n).
+        pattern = pattern.Replace(@"\S+(?::\S*)?@", @"\S+@", StringComparison.Ordinal);
         var translator = new PythonRegexTranslator(pattern);
         translator.ReadLeadingFlags();
         var result = new StringBuilder(pattern.Length + pattern.Length / 4);
@@ -460,6 +465,11 @@ internal sealed class PythonRegexTranslator
                 _pos += 2;
                 EmitSet(output, CategorySet(c));
                 return true;
+            case >= '1' and <= '7' when IsOctal(_pattern, _pos + 2) && IsOctal(_pattern, _pos + 3):
+                // Three octal digits are a character, not a group reference.
+                _pos += 2;
+                EmitLiteral(output, ReadOctal(c - '0', 2));
+                return true;
             case >= '1' and <= '9':
                 throw Error("backreferences are not supported by the tokenizer");
             default:
@@ -467,6 +477,8 @@ internal sealed class PythonRegexTranslator
                 return true;
         }
     }
+
+    private static bool IsOctal(string text, int index) => index < text.Length && text[index] is >= '0' and <= '7';
 
     private CodePointSet WordSet() => (_flags & Flags.Ascii) != 0 ? PythonCharacterClasses.AsciiWord : PythonCharacterClasses.Word;
 

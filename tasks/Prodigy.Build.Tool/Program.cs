@@ -1,0 +1,3 @@
+using Prodigy.Build.Tool;
+
+return await CommandLine.RunAsync(args, Console.In, Console.Out, Console.Error);
