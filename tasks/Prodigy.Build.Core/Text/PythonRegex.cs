@@ -10,11 +10,30 @@ namespace Prodigy.Build.Core.Text;
 /// </summary>
 public sealed class PythonRegex
 {
-    private readonly string _translated;
-    private readonly RegexOptions _options;
-    private Regex? _search;
-    private Regex? _anchored;
-    private Regex? _nonEmptyAtStart;
+    private readonly Variant _full;
+    private readonly Variant _basicPlane;
+
+    /// <summary>
+    /// The .NET regexes for one translation: the full one handles surrogate pairs and lone
+    /// surrogates; the basic-plane one is used when the subject has no surrogate at all (nearly
+    /// always) and matches faster.
+    /// </summary>
+    private sealed class Variant(string translated, RegexOptions options)
+    {
+        private Regex? _search;
+        private Regex? _anchored;
+        private Regex? _nonEmptyAtStart;
+
+        public string Translated => translated;
+
+        public Regex Search => _search ??= new Regex(translated, options);
+
+        public Regex Anchored => _anchored ??= new Regex(@"\A(?:" + translated + ")", options);
+
+        // After an empty match Python refuses another empty match at the same place: "(?!\G)"
+        // fails exactly when the match ends where the search started.
+        public Regex NonEmptyAtStart => _nonEmptyAtStart ??= new Regex("(?:" + translated + @")(?!\G)", options);
+    }
 
     /// <summary>Translates <paramref name="pattern"/> now; the .NET regexes are built on first use.</summary>
     /// <param name="pattern">The Python pattern text, as <c>re.compile(...).pattern</c>.</param>
@@ -22,21 +41,19 @@ public sealed class PythonRegex
     public PythonRegex(string pattern, bool compiled = true)
     {
         Pattern = pattern;
-        _translated = PythonRegexTranslator.Translate(pattern);
-        _options = RegexOptions.CultureInvariant | (compiled ? RegexOptions.Compiled : RegexOptions.None);
+        var options = RegexOptions.CultureInvariant | (compiled ? RegexOptions.Compiled : RegexOptions.None);
+        _full = new Variant(PythonRegexTranslator.Translate(pattern), options);
+        _basicPlane = new Variant(PythonRegexTranslator.Translate(pattern, basicPlaneOnly: true), options);
     }
 
     /// <summary>The Python pattern.</summary>
     public string Pattern { get; }
 
     /// <summary>The equivalent .NET pattern (for diagnostics).</summary>
-    public string TranslatedPattern => _translated;
+    public string TranslatedPattern => _full.Translated;
 
-    private Regex SearchRegex => _search ??= new Regex(_translated, _options);
-
-    private Regex AnchoredRegex => _anchored ??= new Regex(@"\A(?:" + _translated + ")", _options);
-
-    private Regex NonEmptyAtStartRegex => _nonEmptyAtStart ??= new Regex("(?:" + _translated + @")(?!\G)", _options);
+    private Variant For(ReadOnlySpan<char> text) =>
+        text.IndexOfAnyInRange('\uD800', '\uDFFF') < 0 ? _basicPlane : _full;
 
     // Python has no position between the halves of a surrogate pair. Only an empty match can start
     // there (every translated character consumes whole pairs, and a lone low surrogate is matched
@@ -47,7 +64,7 @@ public sealed class PythonRegex
     /// <summary>Python's <c>pattern.search(text)</c>: the leftmost match, or false.</summary>
     public bool Search(ReadOnlySpan<char> text, out int index, out int length)
     {
-        foreach (var match in SearchRegex.EnumerateMatches(text))
+        foreach (var match in For(text).Search.EnumerateMatches(text))
         {
             if (IsInsidePair(text, match.Index))
             {
@@ -64,7 +81,7 @@ public sealed class PythonRegex
     }
 
     /// <summary>Python's <c>pattern.match(text)</c> (anchored at the start, not at the end): whether it matches.</summary>
-    public bool MatchesAtStart(ReadOnlySpan<char> text) => AnchoredRegex.IsMatch(text);
+    public bool MatchesAtStart(ReadOnlySpan<char> text) => For(text).Anchored.IsMatch(text);
 
     /// <summary>
     /// Python's <c>pattern.finditer(text)</c>: non-overlapping matches left to right. After an empty
@@ -73,11 +90,12 @@ public sealed class PythonRegex
     /// </summary>
     public void FindAll(ReadOnlySpan<char> text, List<(int Start, int End)> matches)
     {
+        var variant = For(text);
         var position = 0;
         var mustAdvance = false;
         while (position <= text.Length)
         {
-            var regex = mustAdvance ? NonEmptyAtStartRegex : SearchRegex;
+            var regex = mustAdvance ? variant.NonEmptyAtStart : variant.Search;
             var found = false;
             foreach (var match in regex.EnumerateMatches(text, position))
             {

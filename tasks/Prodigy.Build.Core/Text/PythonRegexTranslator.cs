@@ -27,26 +27,36 @@ internal sealed class PythonRegexTranslator
         Ascii = 16,
     }
 
+    private static readonly CodePointSet BasicPlaneWithoutSurrogates = CodePointSet.FromPairs([0, 0xD7FF, 0xE000, 0xFFFF]);
+
     private readonly string _pattern;
+    private readonly bool _basicPlaneOnly;
     private int _pos;
     private Flags _flags;
     private readonly Dictionary<CodePointSet, string> _emitted = new();
     private readonly Dictionary<(CodePointSet, CodePointSet), CodePointSet> _folded = new();
 
-    private PythonRegexTranslator(string pattern)
+    private PythonRegexTranslator(string pattern, bool basicPlaneOnly)
     {
         _pattern = pattern;
+        _basicPlaneOnly = basicPlaneOnly;
     }
 
     /// <summary>Translates <paramref name="pattern"/>; throws <see cref="PythonRegexException"/> on what Python would reject or what is unsupported.</summary>
-    public static string Translate(string pattern)
+    /// <param name="pattern">The Python pattern.</param>
+    /// <param name="basicPlaneOnly">
+    /// Translate for subject strings known to hold no surrogate code unit (no character above
+    /// U+FFFF, no lone surrogate): every class becomes a plain .NET class, which .NET matches much
+    /// faster than the alternations that surrogate pairs need.
+    /// </param>
+    public static string Translate(string pattern, bool basicPlaneOnly = false)
     {
         // spaCy's url_match (the same in every language) has the user-info part "\S+(?::\S*)?@".
         // ':' is itself \S, so "(?::\S*)?" adds no span that "\S+" lacks, and backtracking still
         // tries ends from longest to shortest, so every search and match gives the same result;
         // but on a long chunk with many ':' and no '@' it costs O(n * colons) instead of O(n).
         pattern = pattern.Replace(@"\S+(?::\S*)?@", @"\S+@", StringComparison.Ordinal);
-        var translator = new PythonRegexTranslator(pattern);
+        var translator = new PythonRegexTranslator(pattern, basicPlaneOnly);
         translator.ReadLeadingFlags();
         var result = new StringBuilder(pattern.Length + pattern.Length / 4);
         translator.ParseAlternation(result);
@@ -683,7 +693,7 @@ internal sealed class PythonRegexTranslator
     {
         if (!_emitted.TryGetValue(set, out var text))
         {
-            text = CodePointSetEmitter.Emit(set);
+            text = CodePointSetEmitter.Emit(_basicPlaneOnly ? set.Intersect(BasicPlaneWithoutSurrogates) : set);
             _emitted[set] = text;
         }
 

@@ -35,6 +35,10 @@ public sealed class Tokenizer
     private readonly ConcurrentDictionary<string, Piece[]> _cache = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Piece[]>.AlternateLookup<ReadOnlySpan<char>> _cacheBySpan;
     private readonly ConcurrentDictionary<string, string> _lexemeNorms = new(StringComparer.Ordinal);
+
+    // ConcurrentDictionary.Count takes every lock; these approximate counts bound the caches cheaply.
+    private int _cacheEntries;
+    private int _lexemeNormEntries;
     private readonly Dictionary<string, List<string[]>> _specialPatternsByFirstToken = new(StringComparer.Ordinal);
 
     private static readonly ConcurrentDictionary<string, Lazy<Tokenizer>> BuiltIns = new(StringComparer.Ordinal);
@@ -97,6 +101,13 @@ public sealed class Tokenizer
         {
             throw new TokenizerRulesException($"{Rules.Source}: {name}: {e.Message}", e);
         }
+    }
+
+    /// <summary>Forgets cached chunk tokenizations and lexeme norms (for benchmarks of the uncached path).</summary>
+    internal void ClearCache()
+    {
+        _cache.Clear();
+        _lexemeNorms.Clear();
     }
 
     /// <summary>Splits <paramref name="text"/> into tokens exactly as spaCy's <c>nlp.tokenizer(text)</c>.</summary>
@@ -185,9 +196,10 @@ public sealed class Tokenizer
             if (!_cacheBySpan.TryGetValue(chunk, out pieces))
             {
                 pieces = TokenizeChunk(chunk, withSpecialCases: true);
-                if (_cache.Count >= MaxCacheEntries)
+                if (Interlocked.Increment(ref _cacheEntries) > MaxCacheEntries)
                 {
                     _cache.Clear();
+                    Interlocked.Exchange(ref _cacheEntries, 0);
                 }
 
                 _cache.TryAdd(chunk.ToString(), pieces);
@@ -369,9 +381,10 @@ public sealed class Tokenizer
         }
 
         norm = PythonText.Lower(text);
-        if (_lexemeNorms.Count >= MaxCacheEntries)
+        if (Interlocked.Increment(ref _lexemeNormEntries) > MaxCacheEntries)
         {
             _lexemeNorms.Clear();
+            Interlocked.Exchange(ref _lexemeNormEntries, 0);
         }
 
         _lexemeNorms.TryAdd(text, norm);

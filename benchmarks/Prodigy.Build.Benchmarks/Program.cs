@@ -1,0 +1,30 @@
+using Prodigy.Build.Benchmarks;
+
+// Usage: dotnet run -c Release --project benchmarks/Prodigy.Build.Benchmarks -- tokenizer [--shared DIR] [--mb 5] [--passes 5] [--langs en,de,...]
+var arguments = args.ToList();
+if (arguments.Count == 0 || arguments[0] is "-h" or "--help")
+{
+    Console.WriteLine("Benchmarks: tokenizer [--shared DIR] [--mb 5] [--passes 5] [--langs en,de,fr,es,it,nl,pt,xx]");
+    return arguments.Count == 0 ? 2 : 0;
+}
+
+string Option(string name, string fallback)
+{
+    var i = arguments.IndexOf("--" + name);
+    return i >= 0 && i + 1 < arguments.Count ? arguments[i + 1] : fallback;
+}
+
+var shared = Option("shared", SharedLocator.Find());
+switch (arguments[0])
+{
+    case "tokenizer":
+        TokenizerBenchmark.Run(
+            shared,
+            double.Parse(Option("mb", "5"), System.Globalization.CultureInfo.InvariantCulture),
+            int.Parse(Option("passes", "5"), System.Globalization.CultureInfo.InvariantCulture),
+            Option("langs", "en,de,fr,es,it,nl,pt,xx").Split(','));
+        return 0;
+    default:
+        Console.Error.WriteLine($"unknown benchmark '{arguments[0]}'");
+        return 2;
+}

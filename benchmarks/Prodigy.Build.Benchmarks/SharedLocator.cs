@@ -1,0 +1,18 @@
+namespace Prodigy.Build.Benchmarks;
+
+/// <summary>Finds ../shared (spaCy's ground truth and the datasets) beside the repository.</summary>
+internal static class SharedLocator
+{
+    public static string Find()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Prodigy.Build.Sdk.sln")))
+            {
+                return Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared"));
+            }
+        }
+
+        throw new DirectoryNotFoundException("Cannot find the repository root; pass --shared DIR.");
+    }
+}
