@@ -130,6 +130,38 @@ public sealed class SpacyConfigDocument
         return document;
     }
 
+    /// <summary>Reads a config file (UTF-8; a byte order mark is kept for <see cref="Save"/>).</summary>
+    public static SpacyConfigDocument Load(string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        var bom = bytes.AsSpan().StartsWith((byte[])[0xEF, 0xBB, 0xBF]);
+        var text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes, bom ? 3 : 0, bytes.Length - (bom ? 3 : 0));
+        var document = Parse(text);
+        document.HasByteOrderMark = bom;
+        return document;
+    }
+
+    /// <summary>Whether the loaded file started with a UTF-8 byte order mark.</summary>
+    public bool HasByteOrderMark { get; private set; }
+
+    /// <summary>The UTF-8 bytes of <see cref="ToString"/> (with the byte order mark if the file had one).</summary>
+    public byte[] ToBytes()
+    {
+        var body = new UTF8Encoding(false).GetBytes(ToString());
+        return HasByteOrderMark ? [0xEF, 0xBB, 0xBF, .. body] : body;
+    }
+
+    /// <summary>Writes the document atomically (a temporary file in the same folder, then a rename).</summary>
+    public void Save(string path) => AtomicFile.WriteAllBytes(path, ToBytes());
+
+    /// <summary>An independent copy (parsed from this document's text).</summary>
+    public SpacyConfigDocument Clone()
+    {
+        var copy = Parse(ToString());
+        copy.HasByteOrderMark = HasByteOrderMark;
+        return copy;
+    }
+
     /// <summary>The text: byte-identical to the parsed text when nothing was edited.</summary>
     public override string ToString()
     {
@@ -403,7 +435,7 @@ public sealed class ConfigEntry
         DelimiterIndex = delimiterIndex;
     }
 
-    public string Key { get; }
+    public string Key { get; private set; }
 
     internal ConfigLine Line { get; }
 
@@ -428,6 +460,15 @@ public sealed class ConfigEntry
         }
     }
 
+    internal void Rename(string newKey)
+    {
+        var content = Line.Content;
+        var keyStart = content.IndexOf(Key, StringComparison.Ordinal);
+        Line.Content = content[..keyStart] + newKey + content[(keyStart + Key.Length)..];
+        DelimiterIndex += newKey.Length - Key.Length;
+        Key = newKey;
+    }
+
     internal void Replace(string rawValue)
     {
         // Keep the key text and the delimiter with its spacing as written; replace the value only.
@@ -439,11 +480,6 @@ public sealed class ConfigEntry
         }
 
         var prefix = content[..valueStart];
-        if (valueStart == DelimiterIndex + 1 && prefix.EndsWith('=') && rawValue.Length > 0)
-        {
-            prefix += " ";
-        }
-
         Line.Content = prefix + FirstLine(rawValue, out var rest);
         Continuations.Clear();
         if (rest.Count > 0)
@@ -518,6 +554,25 @@ public sealed class ConfigSection
         line.Entry = new ConfigEntry(key, line, key.Length + 1);
         Lines.Insert(index + 1, line);
         return this;
+    }
+
+    /// <summary>Renames a key in place (same line, same value). Returns whether it existed.</summary>
+    public bool RenameKey(string key, string newKey)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(newKey);
+        var entry = Find(key);
+        if (entry is null)
+        {
+            return false;
+        }
+
+        if (key != newKey && Find(newKey) is not null)
+        {
+            throw new ArgumentException($"[{Name}] already has a key '{newKey}'", nameof(newKey));
+        }
+
+        entry.Rename(newKey);
+        return true;
     }
 
     /// <summary>Removes a key (and its continuation lines). Returns whether it existed.</summary>
