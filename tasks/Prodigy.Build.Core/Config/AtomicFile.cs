@@ -1,7 +1,7 @@
 namespace Prodigy.Build.Core.Config;
 
 /// <summary>Writes a file atomically: a temporary file beside it, flushed, then renamed over the target.</summary>
-internal static class AtomicFile
+public static class AtomicFile
 {
     public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
     {
