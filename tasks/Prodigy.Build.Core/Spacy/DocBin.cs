@@ -50,9 +50,19 @@ public static partial class DocBin
     /// <summary>The uncompressed payload spaCy's <c>DocBin.to_bytes</c> would compress, for these docs.</summary>
     public static byte[] WritePayload(IReadOnlyList<SpacyDoc> docs, DocBinOptions? options = null)
     {
-        using var stream = new MemoryStream();
+        ArgumentNullException.ThrowIfNull(docs);
+        options ??= DocBinOptions.Default;
+        long tokens = 0;
+        foreach (var doc in docs)
+        {
+            tokens += doc?.Length ?? 0;
+        }
+
+        // The token rows dominate; start the buffer near the final size to avoid regrowing it.
+        var estimate = tokens * ((options.ResolveAttributeIds().Length * 8) + 1) + (docs.Count * 64L) + 4096;
+        using var stream = new MemoryStream((int)Math.Min(estimate, Array.MaxLength));
         WritePayload(stream, docs, options);
-        return stream.ToArray();
+        return stream.Length == stream.Capacity ? stream.GetBuffer() : stream.ToArray();
     }
 
     /// <summary>Streams the uncompressed payload into <paramref name="output"/>.</summary>
@@ -79,7 +89,7 @@ public static partial class DocBin
         {
             using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
             {
-                using (var zlib = new ZLibStream(file, options.Compression, leaveOpen: true))
+                using (var zlib = new ZLibStream(file, new ZLibCompressionOptions { CompressionLevel = options.CompressionLevel }, leaveOpen: true))
                 {
                     WritePayload(zlib, docs, options);
                 }
@@ -108,10 +118,10 @@ public static partial class DocBin
     }
 
     /// <summary>zlib-compresses a payload as a <c>.spacy</c> file's bytes.</summary>
-    public static byte[] Compress(ReadOnlySpan<byte> payload, CompressionLevel level = CompressionLevel.Optimal)
+    public static byte[] Compress(ReadOnlySpan<byte> payload, int level = 6)
     {
         using var stream = new MemoryStream();
-        using (var zlib = new ZLibStream(stream, level, leaveOpen: true))
+        using (var zlib = new ZLibStream(stream, new ZLibCompressionOptions { CompressionLevel = level }, leaveOpen: true))
         {
             zlib.Write(payload);
         }

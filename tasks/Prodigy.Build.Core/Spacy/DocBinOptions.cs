@@ -15,8 +15,21 @@ public sealed record DocBinOptions
     /// <summary>Store doc.user_data (one msgpack blob per doc).</summary>
     public bool StoreUserData { get; init; }
 
-    /// <summary>zlib level used by <see cref="DocBin.Write(string, IReadOnlyList{SpacyDoc}, DocBinOptions?)"/>; spaCy uses level 6 (= Optimal).</summary>
-    public System.IO.Compression.CompressionLevel Compression { get; init; } = System.IO.Compression.CompressionLevel.Optimal;
+    /// <summary>
+    /// zlib level (0-9) used by <see cref="DocBin.Write(string, IReadOnlyList{SpacyDoc}, DocBinOptions?)"/>. spaCy uses 6;
+    /// any level gives a file spaCy reads. The default 2 compresses a 2.3M-token corpus about 3x faster than 6 for a
+    /// file about 9% larger (measured with .NET 10's zlib-ng).
+    /// </summary>
+    public int CompressionLevel
+    {
+        get;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 9);
+            field = value;
+        }
+    } = 2;
 
     /// <summary>
     /// The attribute ids in column order: names mapped to ids, sorted ascending, SPACY and ORTH dropped,

@@ -116,3 +116,21 @@ public sealed class SpacyMsgPackAndEntitiesTests
         Assert.Equal([1, 1, 3, 3], read.Heads!);
     }
 }
+
+public sealed class SpacyCompressionTests
+{
+    [Fact]
+    public void Compress_ThenDecompress_GivesThePayload_AtAnyLevel()
+    {
+        var doc = new SpacyDoc(["a", "b"], [true, false], ["a", "b"]);
+        var payload = DocBin.WritePayload([doc]);
+        foreach (var level in new[] { 0, 2, 6, 9 })
+        {
+            var compressed = DocBin.Compress(payload, level);
+            Assert.Equal(0x78, compressed[0]);
+            Assert.Equal(payload, DocBin.Decompress(compressed));
+        }
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => new DocBinOptions { CompressionLevel = 10 });
+    }
+}
