@@ -87,9 +87,9 @@ public sealed class DataToSpacyCommand : ICommand
         }
 
         var warnings = corpus.WarningCounts.Values.Sum();
+        var details = warnings == 0 ? "" : " (" + string.Join(", ", corpus.WarningCounts.Select(w => $"{w.Key}: {w.Value}")) + ")";
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Done in {stopwatch.Elapsed.TotalSeconds:F1} s: {corpus.TrainDocs.Count} training and {corpus.DevDocs.Count} evaluation examples, {warnings} warning(s)" +
-            (warnings == 0 ? "" : " (" + string.Join(", ", corpus.WarningCounts.Select(w => $"{w.Key}: {w.Value}")) + ")")));
+            $"Done in {stopwatch.Elapsed.TotalSeconds:F1} s: {corpus.TrainDocs.Count} training and {corpus.DevDocs.Count} evaluation examples, {warnings} warning(s){details}"));
         return Task.FromResult(0);
     }
 
