@@ -448,6 +448,13 @@ public sealed class CorpusBuilder(ICorpusLog log)
             var input = inputs[inputHash];
             var tokens = TokensOf(input, tokenizer);
             var doc = new SpacyDoc(tokens.Words, tokens.Spaces, tokens.Norms);
+            if (tokens.FirstIsNotSentStart)
+            {
+                // spaCy's tokenizer marks its first token as a sentence start unless a special case
+                // matched across tokens replaced that token (It's, That's, ...): then none is marked.
+                doc.SentStarts = new int[tokens.Words.Length];
+            }
+
             foreach (var state in states)
             {
                 if (!(dev ? state.Dev : state.Train).Contains(inputHash))
@@ -476,7 +483,7 @@ public sealed class CorpusBuilder(ICorpusLog log)
     }
 
     /// <summary>An input's tokens with their code point offsets, for aligning character spans.</summary>
-    private sealed record DocTokens(string[] Words, bool[] Spaces, string[] Norms, int[] Starts, int[] Ends);
+    private sealed record DocTokens(string[] Words, bool[] Spaces, string[] Norms, int[] Starts, int[] Ends, bool FirstIsNotSentStart = false);
 
     private DocTokens TokensOf(InputState input, Tokenizer tokenizer)
     {
@@ -512,7 +519,7 @@ public sealed class CorpusBuilder(ICorpusLog log)
         }
 
         var tokens = tokenizer.Tokenize(input.First.Text);
-        var result = new DocTokens(new string[tokens.Count], new bool[tokens.Count], new string[tokens.Count], new int[tokens.Count], new int[tokens.Count]);
+        var result = new DocTokens(new string[tokens.Count], new bool[tokens.Count], new string[tokens.Count], new int[tokens.Count], new int[tokens.Count], FirstIsNotSentStart: tokens.Count > 0 && !tokens[0].IsSentStart);
         for (var i = 0; i < tokens.Count; i++)
         {
             var token = tokens[i];

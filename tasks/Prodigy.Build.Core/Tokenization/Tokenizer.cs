@@ -10,6 +10,12 @@ namespace Prodigy.Build.Core.Tokenization;
 /// </summary>
 public readonly record struct Token(string Text, int Start, int Idx, bool Whitespace, string Norm)
 {
+    /// <summary>
+    /// spaCy's SENT_START as its tokenizer leaves it: set on the first token, except when a special
+    /// case matched across tokens replaced it (spaCy copies the special case's token, which has none).
+    /// </summary>
+    public bool IsSentStart { get; init; }
+
     /// <summary>The UTF-16 offset just after the token.</summary>
     public int End => Start + Text.Length;
 }
@@ -52,6 +58,7 @@ public sealed class Tokenizer
         public string Norm;
         public int Start;
         public bool Whitespace;
+        public bool FromSpecialAcrossTokens;
     }
 
     /// <summary>Builds a tokenizer from rules; patterns are translated and checked now.</summary>
@@ -134,11 +141,15 @@ public sealed class Tokenizer
         // idx counts code points; walk the text once alongside the (ordered) token starts.
         var codeUnit = 0;
         var codePoint = 0;
-        foreach (var token in tokens)
+        for (var i = 0; i < tokens.Count; i++)
         {
+            var token = tokens[i];
             codePoint += PythonText.CodePointCount(text.AsSpan(codeUnit, token.Start - codeUnit));
             codeUnit = token.Start;
-            output.Add(new Token(token.Text, token.Start, codePoint, token.Whitespace, token.Norm));
+            output.Add(new Token(token.Text, token.Start, codePoint, token.Whitespace, token.Norm)
+            {
+                IsSentStart = i == 0 && !token.FromSpecialAcrossTokens,
+            });
         }
     }
 
@@ -512,6 +523,7 @@ public sealed class Tokenizer
                         Norm = pieces[p].Norm,
                         Start = offset,
                         Whitespace = p == pieces.Length - 1 && last.Whitespace,
+                        FromSpecialAcrossTokens = true,
                     });
                     offset += pieces[p].Text.Length;
                 }
