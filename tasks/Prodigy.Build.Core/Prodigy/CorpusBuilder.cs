@@ -187,57 +187,47 @@ public sealed class CorpusBuilder(ICorpusLog log)
             throw new ProdigyDataException("PRD2010", $"the dataset file does not exist. Check the path of the {CorpusComponents.Name(dataset.Component)} dataset, or export it with 'prodigy db-out'.", dataset.Path);
         }
 
-        var lineNumber = 0;
         var tasks = 0;
         var ignored = 0;
-        using var reader = new StreamReader(dataset.Path, new UTF8Encoding(false), detectEncodingFromByteOrderMarks: true);
-        while (reader.ReadLine() is { } line)
+        foreach (var batch in ProdigyTaskReader.ReadLines(dataset.Path).Chunk(1024))
         {
-            lineNumber++;
-            if (string.IsNullOrWhiteSpace(line))
+            cancellationToken.ThrowIfCancellationRequested();
+            foreach (var task in ParseBatch(batch, dataset.Path, cancellationToken))
             {
-                continue;
-            }
+                tasks++;
+                if (task.Answer == ProdigyAnswer.Ignore)
+                {
+                    ignored++;
+                    continue;
+                }
 
-            if ((lineNumber & 0x3FF) == 0)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-            }
+                if (!inputs.TryGetValue(task.InputHash, out var input))
+                {
+                    inputs[task.InputHash] = input = new InputState(task);
+                }
 
-            tasks++;
-            var task = ProdigyTask.Parse(line, dataset.Path, lineNumber);
-            if (task.Answer == ProdigyAnswer.Ignore)
-            {
-                ignored++;
-                continue;
-            }
+                if (input.WithTokens is null && task.Tokens is not null)
+                {
+                    input.WithTokens = task;
+                }
 
-            if (!inputs.TryGetValue(task.InputHash, out var input))
-            {
-                inputs[task.InputHash] = input = new InputState(task);
-            }
+                var used = dataset.Component switch
+                {
+                    CorpusComponent.Ner => AddNer(state, task),
+                    CorpusComponent.Spancat => AddSpans(state, task),
+                    _ => AddCats(state, task),
+                };
 
-            if (input.WithTokens is null && task.Tokens is not null)
-            {
-                input.WithTokens = task;
-            }
+                if (!used)
+                {
+                    continue;
+                }
 
-            var used = dataset.Component switch
-            {
-                CorpusComponent.Ner => AddNer(state, task),
-                CorpusComponent.Spancat => AddSpans(state, task),
-                _ => AddCats(state, task),
-            };
-
-            if (!used)
-            {
-                continue;
-            }
-
-            var (order, seen) = dataset.IsEval ? (state.EvalOrder, state.EvalSeen) : (state.TrainOrder, state.TrainSeen);
-            if (seen.Add(task.InputHash))
-            {
-                order.Add(task.InputHash);
+                var (order, seen) = dataset.IsEval ? (state.EvalOrder, state.EvalSeen) : (state.TrainOrder, state.TrainSeen);
+                if (seen.Add(task.InputHash))
+                {
+                    order.Add(task.InputHash);
+                }
             }
         }
 
@@ -249,8 +239,46 @@ public sealed class CorpusBuilder(ICorpusLog log)
         log.Message($"Read {dataset.Path}: {tasks} task(s), {ignored} ignored");
     }
 
-    private static bool IsManualNer(ProdigyTask task) =>
-        task.ViewId is null or "ner_manual" or "review" or "spans_manual" or "blocks";
+    private readonly ThreadLocal<StringPool> _pools = new(() => new StringPool());
+
+    // Lines are parsed on all cores; tasks come back in file order, and the first bad line (in
+    // file order) is the error reported.
+    private ProdigyTask[] ParseBatch(ProdigyTaskReader.RawLine[] batch, string path, CancellationToken cancellationToken)
+    {
+        var tasks = new ProdigyTask[batch.Length];
+        var errors = new Exception?[batch.Length];
+        Parallel.For(0, batch.Length, new ParallelOptions { CancellationToken = cancellationToken }, i =>
+        {
+            try
+            {
+                tasks[i] = ProdigyTaskReader.Parse(batch[i], path, _pools.Value!);
+            }
+            catch (ProdigyDataException e)
+            {
+                errors[i] = e;
+            }
+        });
+
+        foreach (var error in errors)
+        {
+            if (error is not null)
+            {
+                throw error;
+            }
+        }
+
+        return tasks;
+    }
+
+    // Manual annotations (ner_manual, review, spans_manual, or spans without _view_id) are complete.
+    // Binary ones are ner.teach's: view "ner", or, in exports without _view_id, spans that carry a
+    // model's suggestion (their own answer, a score or a rank).
+    private static bool IsManualNer(ProdigyTask task) => task.ViewId switch
+    {
+        "ner" => false,
+        null => !(task.Spans ?? []).Any(s => s.Suggested),
+        _ => true,
+    };
 
     private bool AddNer(ComponentState state, ProdigyTask task)
     {
@@ -282,18 +310,19 @@ public sealed class CorpusBuilder(ICorpusLog log)
             return true;
         }
 
-        // Binary (ner.teach style): a suggested span accepted or rejected.
+        // Binary (ner.teach style): a suggested span accepted or rejected; a span's own answer wins.
         state.HasBinary = true;
         foreach (var span in task.Spans ?? [])
         {
-            if (task.Answer == ProdigyAnswer.Accept)
+            switch (span.Answer ?? task.Answer)
             {
-                annotation.Accepted.Add((span, task));
-                state.Labels.Add(span.Label);
-            }
-            else
-            {
-                annotation.Rejected.Add((span, task));
+                case ProdigyAnswer.Accept:
+                    annotation.Accepted.Add((span, task));
+                    state.Labels.Add(span.Label);
+                    break;
+                case ProdigyAnswer.Reject:
+                    annotation.Rejected.Add((span, task));
+                    break;
             }
         }
 
@@ -559,19 +588,18 @@ public sealed class CorpusBuilder(ICorpusLog log)
         {
             Array.Fill(ents, EntityTag.Missing);
             SetEntities(ents, tokens, annotation.Accepted);
-            if (annotation.Rejected.Count > 0)
-            {
-                var group = new SpacySpanGroup(IncorrectSpansKey);
-                foreach (var (span, task) in annotation.Rejected)
-                {
-                    if (TryAlign(tokens, span, task, out var start, out var end))
-                    {
-                        group.Spans.Add(new SpacySpan(start, end, span.Label));
-                    }
-                }
 
-                doc.SpanGroups.Add(new KeyValuePair<string, SpacySpanGroup>(IncorrectSpansKey, group));
+            // Every binary example carries the group, empty when nothing was rejected.
+            var group = new SpacySpanGroup(IncorrectSpansKey);
+            foreach (var (span, task) in annotation.Rejected)
+            {
+                if (TryAlign(tokens, span, task, out var start, out var end))
+                {
+                    group.Spans.Add(new SpacySpan(start, end, span.Label));
+                }
             }
+
+            doc.SpanGroups.Add(new KeyValuePair<string, SpacySpanGroup>(IncorrectSpansKey, group));
         }
 
         doc.Entities = ents;

@@ -28,8 +28,12 @@ public enum ProdigyAnswer
 /// <summary>One entry of a task's <c>tokens</c>: text and code point offsets; <c>ws</c> when given.</summary>
 public readonly record struct ProdigyToken(string Text, int Start, int End, bool? Whitespace);
 
-/// <summary>One entry of a task's <c>spans</c>: code point offsets, label, and token indexes when given (inclusive end).</summary>
-public readonly record struct ProdigySpan(int Start, int End, string Label, int? TokenStart, int? TokenEnd);
+/// <summary>
+/// One entry of a task's <c>spans</c>: code point offsets, label, token indexes when given (inclusive
+/// end), the span's own <c>answer</c> when it has one (it wins over the task's), and whether it is a
+/// model suggestion (it carries an answer, a score or a rank, as ner.teach writes).
+/// </summary>
+public readonly record struct ProdigySpan(int Start, int End, string Label, int? TokenStart, int? TokenEnd, ProdigyAnswer? Answer = null, bool Suggested = false);
 
 /// <summary>
 /// One line of a Prodigy JSONL export (what <c>prodigy db-out</c> prints), with the fields the
@@ -195,7 +199,11 @@ public sealed class ProdigyTask
             var label = span.TryGetProperty("label", out var l) && l.ValueKind == JsonValueKind.String ? JsonStrings.GetString(l) : "";
             int? tokenStart = span.TryGetProperty("token_start", out var ts) && ts.ValueKind == JsonValueKind.Number ? ts.GetInt32() : null;
             int? tokenEnd = span.TryGetProperty("token_end", out var te) && te.ValueKind == JsonValueKind.Number ? te.GetInt32() : null;
-            result.Add(new ProdigySpan(start, end, label, tokenStart, tokenEnd));
+            ProdigyAnswer? answer = span.TryGetProperty("answer", out var a) && a.ValueKind == JsonValueKind.String
+                ? a.GetString() switch { "accept" => ProdigyAnswer.Accept, "reject" => ProdigyAnswer.Reject, "ignore" => ProdigyAnswer.Ignore, _ => null }
+                : null;
+            var suggested = answer is not null || span.TryGetProperty("score", out _) || span.TryGetProperty("rank", out _);
+            result.Add(new ProdigySpan(start, end, label, tokenStart, tokenEnd, answer, suggested));
         }
 
         return result;

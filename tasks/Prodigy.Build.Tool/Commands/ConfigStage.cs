@@ -25,7 +25,7 @@ internal static class ConfigStage
         }
     }
 
-    public static string WriteCorpusConfig(string output, CorpusSettings settings, IReadOnlyList<ComponentSummary> components, string? userConfig)
+    public static string WriteCorpusConfig(string output, CorpusSettings settings, IReadOnlyList<ComponentSummary> components, IReadOnlyList<SpacyDoc> trainDocs, string? userConfig)
     {
         var names = ComponentNames(components);
         SpacyConfigDocument config;
@@ -54,6 +54,7 @@ internal static class ConfigStage
         var request = new CorpusConfigRequest
         {
             Components = names,
+            Labels = LabelsInCorpusOrder(components, trainDocs),
             OutputDirectory = output,
             HasBinaryNer = components.Any(c => c.Component == CorpusComponent.Ner && c.HasBinaryAnnotations),
             SpansKey = spans?.SpansKey ?? "sc",
@@ -64,13 +65,12 @@ internal static class ConfigStage
     }
 
     /// <summary>
-    /// Writes labels/&lt;component&gt;.json as spaCy's init labels would from the training docs:
-    /// ner's labels sorted, the others in the order the training corpus first shows them.
+    /// Each component's labels as spaCy's initialize meets them in the training docs (LabelFiles
+    /// puts them in the order spaCy writes: ner sorted, the others in corpus order).
     /// </summary>
-    public static IEnumerable<string> WriteLabels(string output, IReadOnlyList<ComponentSummary> components, IReadOnlyList<SpacyDoc> trainDocs)
+    public static IReadOnlyDictionary<string, IReadOnlyList<string>> LabelsInCorpusOrder(IReadOnlyList<ComponentSummary> components, IReadOnlyList<SpacyDoc> trainDocs)
     {
-        var directory = Path.Combine(output, "labels");
-        var paths = new List<string>();
+        var result = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
         foreach (var component in components)
         {
             var labels = component.Component switch
@@ -79,9 +79,13 @@ internal static class ConfigStage
                 CorpusComponent.Spancat => trainDocs.SelectMany(d => d.SpanGroups.Where(g => g.Key == component.SpansKey).SelectMany(g => g.Value.Spans)).Select(s => s.Label),
                 _ => trainDocs.SelectMany(d => d.Cats.Select(c => c.Key)),
             };
-            paths.Add(LabelFiles.Write(directory, CorpusComponents.Name(component.Component), labels));
+            result[CorpusComponents.Name(component.Component)] = labels.Distinct(StringComparer.Ordinal).ToList();
         }
 
-        return paths;
+        return result;
     }
+
+    /// <summary>Writes labels/&lt;component&gt;.json as spaCy's init labels would.</summary>
+    public static IEnumerable<string> WriteLabels(string output, IReadOnlyList<ComponentSummary> components, IReadOnlyList<SpacyDoc> trainDocs) =>
+        LabelFiles.WriteAll(Path.Combine(output, "labels"), LabelsInCorpusOrder(components, trainDocs)).Values;
 }

@@ -79,7 +79,7 @@ public sealed class DataToSpacyCommand : ICommand
         stdout.WriteLine($"Saved {corpus.DevDocs.Count} evaluation examples: {dev}");
 
         cancellationToken.ThrowIfCancellationRequested();
-        var configPath = ConfigStage.WriteCorpusConfig(output, settings, corpus.Components, arguments.Get("config"));
+        var configPath = ConfigStage.WriteCorpusConfig(output, settings, corpus.Components, corpus.TrainDocs, arguments.Get("config"));
         stdout.WriteLine($"Saved config: {configPath}");
         foreach (var labels in ConfigStage.WriteLabels(output, corpus.Components, corpus.TrainDocs))
         {

@@ -62,6 +62,71 @@ public class BaselineCorpusTests
         }
     }
 
+    [Theory]
+    [InlineData("29-fashion-brands-first-100", "fashion_brands/fashion_brands_training.jsonl", 100, CorpusComponent.Ner)]
+    [InlineData("30-docs-issues-first-100", "docs_issues/docs_issues_training.jsonl", 100, CorpusComponent.TextcatMultilabel)]
+    public void DatasetCasesOfTheDocBinGoldenEqualOurConversion(string docbinCase, string dataset, int lines, CorpusComponent component)
+    {
+        var dir = Directory.CreateTempSubdirectory("prodigy-golden-").FullName;
+        try
+        {
+            var train = Path.Combine(dir, "train.jsonl");
+            File.WriteAllLines(train, File.ReadLines(Dataset(dataset)).Take(lines));
+            var eval = Path.Combine(dir, "eval.jsonl");
+            File.WriteAllText(eval, component == CorpusComponent.Ner
+                ? "{\"text\": \"unrelated\", \"spans\": [{\"start\": 0, \"end\": 9, \"label\": \"PRODUCT\", \"answer\": \"accept\"}], \"_view_id\": \"ner\"}\n"
+                : "{\"text\": \"unrelated\", \"label\": \"DOCUMENTATION\", \"answer\": \"accept\"}\n");
+            var result = new CorpusBuilder(new CorpusBuilderTests.RecordingLog()).Build(new CorpusRequest
+            {
+                Datasets = [new DatasetInput(component, train), new DatasetInput(component, eval, IsEval: true)],
+            });
+            var expected = File.ReadAllBytes(Path.Combine(SharedData.Root, "spacy", "docbin", docbinCase + ".msgpack"));
+            Assert.True(expected.AsSpan().SequenceEqual(DocBin.WritePayload(result.TrainDocs)), $"{docbinCase}: our conversion differs from spaCy's DocBin");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// Binary NER (DocBin case 31, ner.teach lines 1-80): accepted spans are entities, every other token
+    /// is missing, rejected spans are in incorrect_spans. The case keeps one doc per line where Prodigy
+    /// merges lines of one input, and builds its docs from words (SENT_START on the first token), so
+    /// the comparison is per input that occurs once, on words, entities and span groups.
+    /// </summary>
+    [Fact]
+    public void BinaryNerMatchesTheDocBinGoldenCase()
+    {
+        var dir = Directory.CreateTempSubdirectory("prodigy-golden-").FullName;
+        try
+        {
+            var lines = File.ReadLines(Dataset("reddit_product_ner/annotated_reddit-PRODUCT-ner.jsonl")).Take(80).ToList();
+            var train = Path.Combine(dir, "train.jsonl");
+            File.WriteAllLines(train, lines);
+            var eval = Path.Combine(dir, "eval.jsonl");
+            File.WriteAllText(eval, "{\"text\": \"unrelated\", \"spans\": [{\"start\": 0, \"end\": 9, \"label\": \"PRODUCT\", \"answer\": \"accept\"}], \"_view_id\": \"ner\"}\n");
+            var ours = new CorpusBuilder(new CorpusBuilderTests.RecordingLog()).Build(new CorpusRequest
+            {
+                Datasets = [new DatasetInput(CorpusComponent.Ner, train), new DatasetInput(CorpusComponent.Ner, eval, IsEval: true)],
+            }).TrainDocs.ToDictionary(d => d.Text);
+            var theirs = DocBin.ReadPayload(File.ReadAllBytes(Path.Combine(SharedData.Root, "spacy", "docbin", "31-reddit-product-binary-ner.msgpack")));
+            var once = theirs.GroupBy(d => d.Text).Where(g => g.Count() == 1).Select(g => g.Single()).ToList();
+            Assert.True(once.Count > 60);
+            foreach (var expected in once)
+            {
+                var actual = ours[expected.Text];
+                Assert.Equal(expected.Words, actual.Words);
+                Assert.Equal(SpacyEntities.ToIobTags(expected.Entities, expected.Length), SpacyEntities.ToIobTags(actual.Entities, actual.Length));
+                Assert.Equal(expected.SpanGroups.Select(g => (g.Key, string.Join(",", g.Value.Spans))), actual.SpanGroups.Select(g => (g.Key, string.Join(",", g.Value.Spans))));
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     private static void AssertSamePayload(string corpus, string part, IReadOnlyList<SpacyDoc> docs)
     {
         var baselinePath = Path.Combine(SharedData.Root, "spacy", "baselines", "corpus", corpus, $"{part}.spacy");
