@@ -19,6 +19,7 @@ public abstract class ProdigyToolTask : ToolTask
     private Process? _process;
     private volatile bool _cancelRequested;
     private Timer? _cancelTimer;
+    private TimeSpan _toolElapsed;
 
     protected ProdigyToolTask()
     {
@@ -62,6 +63,12 @@ public abstract class ProdigyToolTask : ToolTask
 
     protected abstract void AddArguments(List<string> arguments);
 
+    /// <summary>The response file's text (for tests).</summary>
+    internal string ResponseFileText() => GenerateResponseFileCommands();
+
+    /// <summary>The arguments given on the command line before the response file (for tests).</summary>
+    internal string CommandLineText() => GenerateCommandLineCommands();
+
     public override bool Execute()
     {
         if (TimeoutSeconds > 0)
@@ -69,7 +76,44 @@ public abstract class ProdigyToolTask : ToolTask
             Timeout = checked(TimeoutSeconds * 1000);
         }
 
-        return base.Execute();
+        var succeeded = base.Execute();
+        if (!succeeded && !Log.HasLoggedErrors)
+        {
+            // ToolTask stops a timed-out or cancelled tool without an error of its own.
+            if (_cancelRequested)
+            {
+                Log.LogMessage(MessageImportance.High, "{0} {1} was cancelled.", ToolDisplayName, Command);
+            }
+            else if (TimeoutSeconds > 0 && _toolElapsed.TotalMilliseconds >= Timeout)
+            {
+                Log.LogError(null, "PRD1004", null, null, 0, 0, 0, 0,
+                    "{0} {1} did not finish within {2} seconds and was stopped (ProdigyToolTimeoutSeconds).", ToolDisplayName, Command, TimeoutSeconds);
+            }
+            else
+            {
+                Log.LogError(null, "PRD1003", null, null, 0, 0, 0, 0,
+                    "{0} {1} failed with exit code {2} without reporting an error; see the messages above.", ToolDisplayName, Command, ExitCode);
+            }
+        }
+
+        return succeeded;
+    }
+
+    protected override int ExecuteTool(string pathToTool, string responseFileCommands, string commandLineCommands)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        try
+        {
+            return base.ExecuteTool(pathToTool, responseFileCommands, commandLineCommands);
+        }
+        finally
+        {
+            _toolElapsed = stopwatch.Elapsed;
+            lock (_processLock)
+            {
+                _process = null;
+            }
+        }
     }
 
     protected override bool ValidateParameters()
@@ -192,22 +236,9 @@ public abstract class ProdigyToolTask : ToolTask
 
     protected override bool HandleTaskExecutionErrors()
     {
-        if (_cancelRequested)
+        if (_cancelRequested || Log.HasLoggedErrors)
         {
-            Log.LogMessage(MessageImportance.High, "{0} {1} was cancelled.", ToolDisplayName, Command);
-            return false;
-        }
-
-        if (Log.HasLoggedErrors)
-        {
-            // The tool reported its own errors; they are the message.
-            return false;
-        }
-
-        if (Timeout != System.Threading.Timeout.Infinite && Timeout > 0 && ExitCode == -1)
-        {
-            Log.LogError(null, "PRD1004", null, null, 0, 0, 0, 0,
-                "{0} {1} did not finish within {2} seconds and was stopped (ProdigyToolTimeoutSeconds).", ToolDisplayName, Command, Timeout / 1000);
+            // Cancelled, or the tool reported its own errors: they are the message.
             return false;
         }
 

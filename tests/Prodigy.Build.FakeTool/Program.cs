@@ -53,7 +53,7 @@ switch (command)
         var failed = false;
         foreach (var (kind, spec) in datasets)
         {
-            var path = spec[(spec.IndexOf(':') + 1)..];
+            var path = spec![(spec!.IndexOf(':') + 1)..];
             var lineNumber = 0;
             foreach (var line in File.ReadLines(path))
             {
