@@ -1,10 +1,12 @@
 using Prodigy.Build.Benchmarks;
 
 // Usage: dotnet run -c Release --project benchmarks/Prodigy.Build.Benchmarks -- tokenizer [--shared DIR] [--mb 5] [--passes 5] [--langs en,de,...]
+//        dotnet run -c Release --project benchmarks/Prodigy.Build.Benchmarks -- corpus [--examples 50000] [--runs 3] [--tool path/Prodigy.Build.Tool.dll]
 var arguments = args.ToList();
 if (arguments.Count == 0 || arguments[0] is "-h" or "--help")
 {
     Console.WriteLine("Benchmarks: tokenizer [--shared DIR] [--mb 5] [--passes 5] [--langs en,de,fr,es,it,nl,pt,xx]");
+    Console.WriteLine("            corpus [--shared DIR] [--examples 50000] [--runs 3] [--tool Prodigy.Build.Tool.dll]");
     return arguments.Count == 0 ? 2 : 0;
 }
 
@@ -23,6 +25,13 @@ switch (arguments[0])
             double.Parse(Option("mb", "5"), System.Globalization.CultureInfo.InvariantCulture),
             int.Parse(Option("passes", "5"), System.Globalization.CultureInfo.InvariantCulture),
             Option("langs", "en,de,fr,es,it,nl,pt,xx").Split(','));
+        return 0;
+    case "corpus":
+        CorpusBenchmark.Run(
+            shared,
+            Option("tool", ToolLocator.Find()),
+            int.Parse(Option("examples", "50000"), System.Globalization.CultureInfo.InvariantCulture),
+            int.Parse(Option("runs", "3"), System.Globalization.CultureInfo.InvariantCulture));
         return 0;
     default:
         Console.Error.WriteLine($"unknown benchmark '{arguments[0]}'");

@@ -16,3 +16,13 @@ internal static class SharedLocator
         throw new DirectoryNotFoundException("Cannot find the repository root; pass --shared DIR.");
     }
 }
+
+/// <summary>Finds the Release build of the command-line tool (built with the benchmark: it references the tool project).</summary>
+internal static class ToolLocator
+{
+    public static string Find()
+    {
+        var candidate = Path.Combine(AppContext.BaseDirectory, "Prodigy.Build.Tool.dll");
+        return File.Exists(candidate) ? candidate : throw new FileNotFoundException("Prodigy.Build.Tool.dll not found beside the benchmark; pass --tool PATH.");
+    }
+}

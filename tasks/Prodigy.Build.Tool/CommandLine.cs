@@ -13,11 +13,23 @@ public static class CommandLine
     private static readonly IReadOnlyDictionary<string, ICommand> Commands = new ICommand[]
     {
         new TokenizeCommand(),
+        new DataToSpacyCommand(),
+        new SpacyConfigCommand(),
     }.ToDictionary(c => c.Name, StringComparer.Ordinal);
 
     /// <summary>Runs one command; returns the process exit code (0 success, 1 failure, 2 usage error).</summary>
     public static async Task<int> RunAsync(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
     {
+        try
+        {
+            args = ParsedArguments.ExpandResponseFiles(args);
+        }
+        catch (UsageException e)
+        {
+            await stderr.WriteLineAsync($"{ToolName}: error PRD2000: {e.Message}");
+            return 2;
+        }
+
         if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
         {
             await stdout.WriteLineAsync(Usage());
@@ -57,8 +69,15 @@ public static class CommandLine
         {
             return await command.RunAsync(parsed, stdin, stdout, stderr, cancellationToken);
         }
+        catch (UsageException e)
+        {
+            await stderr.WriteLineAsync($"{ToolName}: error PRD2000: {args[0]}: {e.Message}\n{command.Usage}");
+            return 2;
+        }
         catch (ToolException e)
         {
+            // Canonical error lines go to standard output too, where MSBuild's ToolTask reads them.
+            await stdout.FlushAsync(cancellationToken);
             await stderr.WriteLineAsync(e.Canonical);
             return 1;
         }

@@ -1,12 +1,41 @@
 namespace Prodigy.Build.Tool;
 
-/// <summary>An option a command accepts: <c>--name value</c>, or a flag without value.</summary>
-public sealed record OptionSpec(string Name, bool TakesValue, string Help);
+/// <summary>An option a command accepts: <c>--name value</c> (repeatable when <paramref name="Repeatable"/>), or a flag without value.</summary>
+public sealed record OptionSpec(string Name, bool TakesValue, string Help, bool Repeatable = false);
 
 /// <summary>Parsed <c>--name value</c> / <c>--name=value</c> / <c>--flag</c> options.</summary>
 public sealed class ParsedArguments
 {
     private readonly Dictionary<string, string?> _values = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<string>> _lists = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Replaces every <c>@file</c> argument by the file's lines (one argument per line, blank lines
+    /// skipped): the response files MSBuild's ToolTask writes, with no quoting to get wrong.
+    /// </summary>
+    public static string[] ExpandResponseFiles(IEnumerable<string> args)
+    {
+        var result = new List<string>();
+        foreach (var arg in args)
+        {
+            if (arg.Length > 1 && arg[0] == '@')
+            {
+                var path = arg[1..];
+                if (!File.Exists(path))
+                {
+                    throw new UsageException($"response file '{path}' not found");
+                }
+
+                result.AddRange(File.ReadAllLines(path).Where(l => l.Length > 0));
+            }
+            else
+            {
+                result.Add(arg);
+            }
+        }
+
+        return [.. result];
+    }
 
     public static ParsedArguments Parse(ReadOnlySpan<string> args, IReadOnlyList<OptionSpec> options)
     {
@@ -49,6 +78,17 @@ public sealed class ParsedArguments
                 }
 
                 result._values[name] = inlineValue;
+                if (!result._lists.TryGetValue(name, out var list))
+                {
+                    result._lists[name] = list = [];
+                }
+
+                if (!spec.Repeatable && list.Count > 0)
+                {
+                    throw new UsageException($"option '--{name}' given twice");
+                }
+
+                list.Add(inlineValue);
             }
             else
             {
@@ -67,4 +107,6 @@ public sealed class ParsedArguments
     public bool Has(string name) => _values.ContainsKey(name);
 
     public string? Get(string name) => _values.TryGetValue(name, out var value) ? value : null;
+
+    public IReadOnlyList<string> GetAll(string name) => _lists.TryGetValue(name, out var list) ? list : [];
 }

@@ -1,0 +1,117 @@
+using System.Buffers.Binary;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace Prodigy.Build.Core.Hashing;
+
+/// <summary>
+/// The MurmurHash variants spaCy and Prodigy use: MurmurHash64A (spaCy's <c>hash_string</c>, seed 1)
+/// and MurmurHash3 x86 32-bit (Prodigy's <c>_input_hash</c> / <c>_task_hash</c>). Allocation-free;
+/// blocks are read little-endian, as the reference implementations do on x86.
+/// </summary>
+public static class MurmurHash
+{
+    private const ulong M64 = 0xc6a4a7935bd1e995UL;
+    private const int R64 = 47;
+
+    /// <summary>MurmurHash64A (Austin Appleby's MurmurHash2 for 64-bit platforms).</summary>
+    public static ulong Hash64A(ReadOnlySpan<byte> data, ulong seed = 1)
+    {
+        var length = data.Length;
+        var h = seed ^ unchecked((ulong)length * M64);
+        var blocks = length >> 3;
+        var i = 0;
+        for (; i < blocks; i++)
+        {
+            var k = BinaryPrimitives.ReadUInt64LittleEndian(data.Slice(i << 3, 8));
+            unchecked
+            {
+                k *= M64;
+                k ^= k >> R64;
+                k *= M64;
+                h ^= k;
+                h *= M64;
+            }
+        }
+
+        var tail = data[(blocks << 3)..];
+        if (!tail.IsEmpty)
+        {
+            ulong t = 0;
+            for (var j = tail.Length - 1; j >= 0; j--)
+            {
+                t = (t << 8) | tail[j];
+            }
+
+            h ^= t;
+            h = unchecked(h * M64);
+        }
+
+        unchecked
+        {
+            h ^= h >> R64;
+            h *= M64;
+            h ^= h >> R64;
+        }
+
+        return h;
+    }
+
+    /// <summary>MurmurHash3 x86 32-bit. Prodigy (via the <c>mmh3</c>/<c>murmurhash</c> packages) reads the result as a signed int.</summary>
+    public static uint Hash3X86_32(ReadOnlySpan<byte> data, uint seed = 0)
+    {
+        const uint c1 = 0xcc9e2d51;
+        const uint c2 = 0x1b873593;
+        var h = seed;
+        var blocks = data.Length >> 2;
+        for (var i = 0; i < blocks; i++)
+        {
+            var k = BinaryPrimitives.ReadUInt32LittleEndian(data.Slice(i << 2, 4));
+            unchecked
+            {
+                k *= c1;
+                k = BitOperations.RotateLeft(k, 15);
+                k *= c2;
+                h ^= k;
+                h = BitOperations.RotateLeft(h, 13);
+                h = h * 5 + 0xe6546b64;
+            }
+        }
+
+        var tail = data[(blocks << 2)..];
+        if (!tail.IsEmpty)
+        {
+            uint k = 0;
+            for (var j = tail.Length - 1; j >= 0; j--)
+            {
+                k = (k << 8) | tail[j];
+            }
+
+            unchecked
+            {
+                k *= c1;
+                k = BitOperations.RotateLeft(k, 15);
+                k *= c2;
+                h ^= k;
+            }
+        }
+
+        h ^= (uint)data.Length;
+        return FMix32(h);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint FMix32(uint h)
+    {
+        unchecked
+        {
+            h ^= h >> 16;
+            h *= 0x85ebca6b;
+            h ^= h >> 13;
+            h *= 0xc2b2ae35;
+            h ^= h >> 16;
+        }
+
+        return h;
+    }
+}
