@@ -197,8 +197,11 @@ public abstract class ProdigyToolTask : ToolTask
 
     protected override string GetResponseFileSwitch(string responseFilePath) => "\"@" + responseFilePath + "\"";
 
-    protected override void LogToolCommand(string message) =>
+    protected override void LogToolCommand(string message)
+    {
         Log.LogMessage(MessageImportance.Normal, "{0} {1}", ToolDisplayName, Command);
+        Log.LogMessage(MessageImportance.Low, "{0}", message);
+    }
 
     protected override Process StartToolProcess(Process proc)
     {
