@@ -124,10 +124,14 @@ internal sealed class ProjectBuilder : IDisposable
     public BuildOutcome Build(string targets = "Build", IDictionary<string, string>? globalProperties = null)
     {
         Save();
-        var properties = new Dictionary<string, string>(globalProperties ?? new Dictionary<string, string>())
-        {
-            ["Configuration"] = "Debug",
-        };
+        return BuildProject(ProjectPath, targets, globalProperties);
+    }
+
+    /// <summary>Restores, then builds an existing project file (a sample) by path.</summary>
+    public static BuildOutcome BuildProject(string projectPath, string targets = "Build", IDictionary<string, string>? globalProperties = null)
+    {
+        var properties = new Dictionary<string, string>(globalProperties ?? new Dictionary<string, string>());
+        properties.TryAdd("Configuration", "Debug");
         lock (BuildLock)
         {
             var logger = new CapturingLogger();
@@ -135,13 +139,13 @@ internal sealed class ProjectBuilder : IDisposable
             {
                 ["MSBuildRestoreSessionId"] = Guid.NewGuid().ToString("D"),
             };
-            var restore = Run(["Restore"], restoreProperties, logger, BuildRequestDataFlags.ClearCachesAfterBuild);
+            var restore = Run(projectPath, ["Restore"], restoreProperties, logger, BuildRequestDataFlags.ClearCachesAfterBuild);
             if (restore != BuildResultCode.Success)
             {
                 return new BuildOutcome(false, logger);
             }
 
-            var result = Run(targets.Split(';'), properties, logger, BuildRequestDataFlags.None);
+            var result = Run(projectPath, targets.Split(';'), properties, logger, BuildRequestDataFlags.None);
             return new BuildOutcome(result == BuildResultCode.Success, logger);
         }
     }
@@ -157,7 +161,7 @@ internal sealed class ProjectBuilder : IDisposable
         }
     }
 
-    private BuildResultCode Run(string[] targets, Dictionary<string, string> properties, CapturingLogger logger, BuildRequestDataFlags flags)
+    private static BuildResultCode Run(string projectPath, string[] targets, Dictionary<string, string> properties, CapturingLogger logger, BuildRequestDataFlags flags)
     {
         using var collection = new ProjectCollection(properties);
         var parameters = new BuildParameters(collection)
@@ -168,7 +172,7 @@ internal sealed class ProjectBuilder : IDisposable
             DisableInProcNode = false,
             ShutdownInProcNodeOnBuildFinish = true,
         };
-        var request = new BuildRequestData(ProjectPath, properties.ToDictionary(p => p.Key, p => (string?)p.Value), null, targets, null, flags);
+        var request = new BuildRequestData(projectPath, properties.ToDictionary(p => p.Key, p => (string?)p.Value), null, targets, null, flags);
         var result = BuildManager.DefaultBuildManager.Build(parameters, request);
         collection.UnloadAllProjects();
         return result.OverallResult;
