@@ -25,7 +25,8 @@ public abstract class ProdigyToolTask : ToolTask
     {
         // The node is free for other projects while the tool runs.
         YieldDuringToolExecution = true;
-        StandardOutputImportance = "normal";
+        // The tool prints what Prodigy prints (components, counts, saved files): shown at the default verbosity.
+        StandardOutputImportance = "high";
         StandardErrorImportance = "high";
     }
 
@@ -35,6 +36,11 @@ public abstract class ProdigyToolTask : ToolTask
 
     /// <summary>The <c>dotnet</c> host; default <c>DOTNET_HOST_PATH</c>, else <c>dotnet</c> on the PATH.</summary>
     public string? DotnetHost { get; set; }
+
+    /// <summary>The folder the tool runs in (relative paths it is given and writes resolve against it); default the build's current folder.</summary>
+    public string? WorkingDirectory { get; set; }
+
+    protected override string? GetWorkingDirectory() => string.IsNullOrEmpty(WorkingDirectory) ? base.GetWorkingDirectory() : WorkingDirectory;
 
     /// <summary>Seconds the tool may run; 0 (the default) for no limit.</summary>
     public int TimeoutSeconds { get; set; }
@@ -49,7 +55,7 @@ public abstract class ProdigyToolTask : ToolTask
 
     protected override Encoding ResponseFileEncoding => new UTF8Encoding(encoderShouldEmitUTF8Identifier: false);
 
-    protected override MessageImportance StandardOutputLoggingImportance => MessageImportance.Normal;
+    protected override MessageImportance StandardOutputLoggingImportance => MessageImportance.High;
 
     protected override MessageImportance StandardErrorLoggingImportance => MessageImportance.High;
 
