@@ -107,9 +107,14 @@ public sealed class CorpusBuilder(ICorpusLog log)
             throw new ProdigyDataException("PRD2019", $"spancat datasets use different span keys ({string.Join(", ", spanKeys)}); one spancat component reads one key. Give every SpancatDataset the same SpansKey.");
         }
 
-        var tokenizer = request.TokenizerRules is null
+        // Built only when a task has no tokens: compiling spaCy's patterns costs a few hundred ms.
+        var tokenizer = new Lazy<Tokenizer>(() => request.TokenizerRules is null
             ? Tokenizer.ForLanguage(request.Language)
-            : new Tokenizer(TokenizerRules.Load(request.TokenizerRules));
+            : new Tokenizer(TokenizerRules.Load(request.TokenizerRules)));
+        if (request.TokenizerRules is not null || !TokenizerRules.BuiltInLanguages.Contains(request.Language))
+        {
+            _ = tokenizer.Value; // fail early on bad rules or an unknown language
+        }
 
         var inputs = new Dictionary<int, InputState>();
         var components = new SortedDictionary<CorpusComponent, ComponentState>();
@@ -450,7 +455,7 @@ public sealed class CorpusBuilder(ICorpusLog log)
         }
     }
 
-    private List<SpacyDoc> BuildDocs(IEnumerable<ComponentState> components, Dictionary<int, InputState> inputs, Tokenizer tokenizer, bool dev, CancellationToken cancellationToken)
+    private List<SpacyDoc> BuildDocs(IEnumerable<ComponentState> components, Dictionary<int, InputState> inputs, Lazy<Tokenizer> tokenizer, bool dev, CancellationToken cancellationToken)
     {
         var states = components.ToList();
         var order = new List<int>();
@@ -466,16 +471,14 @@ public sealed class CorpusBuilder(ICorpusLog log)
             }
         }
 
+        // Tokens (the tokenizer and the norms: the costly part) on all cores; annotations, which
+        // may warn, in order so the log is the same on every run.
+        var tokenized = new DocTokens[order.Count];
+        Parallel.For(0, order.Count, new ParallelOptions { CancellationToken = cancellationToken }, i => tokenized[i] = TokensOf(inputs[order[i]], tokenizer));
         var docs = new List<SpacyDoc>(order.Count);
         foreach (var inputHash in order)
         {
-            if ((docs.Count & 0xFF) == 0)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-            }
-
-            var input = inputs[inputHash];
-            var tokens = TokensOf(input, tokenizer);
+            var tokens = tokenized[docs.Count];
             var doc = new SpacyDoc(tokens.Words, tokens.Spaces, tokens.Norms);
             if (tokens.FirstIsNotSentStart)
             {
@@ -514,7 +517,7 @@ public sealed class CorpusBuilder(ICorpusLog log)
     /// <summary>An input's tokens with their code point offsets, for aligning character spans.</summary>
     private sealed record DocTokens(string[] Words, bool[] Spaces, string[] Norms, int[] Starts, int[] Ends, bool FirstIsNotSentStart = false);
 
-    private DocTokens TokensOf(InputState input, Tokenizer tokenizer)
+    private static DocTokens TokensOf(InputState input, Lazy<Tokenizer> lazyTokenizer)
     {
         if (input.WithTokens is { Tokens: { } given } task)
         {
@@ -524,12 +527,29 @@ public sealed class CorpusBuilder(ICorpusLog log)
             var norms = new string[count];
             var starts = new int[count];
             var ends = new int[count];
-            var textLength = ProdigyTask.CodePointLength(task.Text);
+            var text = task.Text;
+            // Code point offsets index UTF-16 directly unless the text has surrogate pairs.
+            var simple = text.AsSpan().IndexOfAnyInRange('\uD800', '\uDFFF') < 0;
+            var textLength = simple ? text.Length : ProdigyTask.CodePointLength(text);
+            int[]? utf16 = null;
+            if (!simple)
+            {
+                utf16 = new int[textLength + 1];
+                for (int cp = 0, unit = 0; cp <= textLength; cp++)
+                {
+                    utf16[cp] = unit;
+                    if (unit < text.Length)
+                    {
+                        unit += char.IsHighSurrogate(text[unit]) && unit + 1 < text.Length && char.IsLowSurrogate(text[unit + 1]) ? 2 : 1;
+                    }
+                }
+            }
+
             for (var i = 0; i < count; i++)
             {
                 var token = given[i];
                 words[i] = token.Text;
-                norms[i] = tokenizer.LexemeNorm(token.Text);
+                norms[i] = LexemeNorms.BuiltIn.Get(token.Text);
                 starts[i] = token.Start;
                 ends[i] = token.End;
                 if (token.Whitespace is { } ws)
@@ -540,13 +560,18 @@ public sealed class CorpusBuilder(ICorpusLog log)
                 {
                     // Without "ws", a token has a trailing space when exactly one space separates it from the next token (or the end).
                     var next = i + 1 < count ? given[i + 1].Start : textLength;
-                    spaces[i] = next - token.End == 1 && ProdigyTask.SliceCodePoints(task.Text, token.End, next) == " ";
+                    if (next - token.End == 1 && token.End < textLength)
+                    {
+                        var at = utf16 is null ? token.End : utf16[token.End];
+                        spaces[i] = text[at] == ' ';
+                    }
                 }
             }
 
             return new DocTokens(words, spaces, norms, starts, ends);
         }
 
+        var tokenizer = lazyTokenizer.Value;
         var tokens = tokenizer.Tokenize(input.First.Text);
         var result = new DocTokens(new string[tokens.Count], new bool[tokens.Count], new string[tokens.Count], new int[tokens.Count], new int[tokens.Count], FirstIsNotSentStart: tokens.Count > 0 && !tokens[0].IsSentStart);
         for (var i = 0; i < tokens.Count; i++)

@@ -35,16 +35,14 @@ public sealed class Tokenizer
     private readonly PythonRegex? _infix;
     private readonly PythonRegex? _tokenMatch;
     private readonly PythonRegex? _urlMatch;
-    private readonly IReadOnlyDictionary<string, string> _normExceptions;
     private readonly Dictionary<string, Piece[]> _specials;
     private readonly Dictionary<string, Piece[]>.AlternateLookup<ReadOnlySpan<char>> _specialsBySpan;
     private readonly ConcurrentDictionary<string, Piece[]> _cache = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Piece[]>.AlternateLookup<ReadOnlySpan<char>> _cacheBySpan;
-    private readonly ConcurrentDictionary<string, string> _lexemeNorms = new(StringComparer.Ordinal);
+    private readonly LexemeNorms _lexemeNorms;
 
-    // ConcurrentDictionary.Count takes every lock; these approximate counts bound the caches cheaply.
+    // ConcurrentDictionary.Count takes every lock; an approximate count bounds the cache cheaply.
     private int _cacheEntries;
-    private int _lexemeNormEntries;
     private readonly Dictionary<string, List<string[]>> _specialPatternsByFirstToken = new(StringComparer.Ordinal);
 
     private static readonly ConcurrentDictionary<string, Lazy<Tokenizer>> BuiltIns = new(StringComparer.Ordinal);
@@ -67,7 +65,7 @@ public sealed class Tokenizer
     public Tokenizer(TokenizerRules rules, IReadOnlyDictionary<string, string>? normExceptions = null)
     {
         Rules = rules;
-        _normExceptions = normExceptions ?? TokenizerRules.BuiltInNormExceptions;
+        _lexemeNorms = normExceptions is null ? LexemeNorms.BuiltIn : new LexemeNorms(normExceptions);
         _prefix = Compile(rules.PrefixSearch, "prefix_search", compiled: true);
         _suffix = Compile(rules.SuffixSearch, "suffix_search", compiled: true);
         _infix = Compile(rules.InfixFinditer, "infix_finditer", compiled: true);
@@ -114,7 +112,7 @@ public sealed class Tokenizer
     internal void ClearCache()
     {
         _cache.Clear();
-        _lexemeNorms.Clear();
+        _lexemeNorms.ClearCache();
     }
 
     /// <summary>Splits <paramref name="text"/> into tokens exactly as spaCy's <c>nlp.tokenizer(text)</c>.</summary>
@@ -379,28 +377,7 @@ public sealed class Tokenizer
     }
 
     /// <summary>A lexeme's NORM: the exception table, else Python's <c>str.lower()</c>.</summary>
-    public string LexemeNorm(string text)
-    {
-        if (_normExceptions.TryGetValue(text, out var norm))
-        {
-            return norm;
-        }
-
-        if (_lexemeNorms.TryGetValue(text, out norm))
-        {
-            return norm;
-        }
-
-        norm = PythonText.Lower(text);
-        if (Interlocked.Increment(ref _lexemeNormEntries) > MaxCacheEntries)
-        {
-            _lexemeNorms.Clear();
-            Interlocked.Exchange(ref _lexemeNormEntries, 0);
-        }
-
-        _lexemeNorms.TryAdd(text, norm);
-        return norm;
-    }
+    public string LexemeNorm(string text) => _lexemeNorms.Get(text);
 
     // spaCy adds a special case to its token-level matcher when its key contains a space or the
     // affix patterns find something in it (every key when faster_heuristics is off); the pattern

@@ -72,10 +72,12 @@ public sealed class DataToSpacyCommand : ICommand
         var train = Path.Combine(output, "train.spacy");
         var dev = Path.Combine(output, "dev.spacy");
         cancellationToken.ThrowIfCancellationRequested();
-        DocBin.Write(train, corpus.TrainDocs);
+        // The two files are independent: write them on two cores.
+        Parallel.Invoke(
+            new ParallelOptions { CancellationToken = cancellationToken },
+            () => DocBin.Write(train, corpus.TrainDocs),
+            () => DocBin.Write(dev, corpus.DevDocs));
         stdout.WriteLine($"Saved {corpus.TrainDocs.Count} training examples: {train}");
-        cancellationToken.ThrowIfCancellationRequested();
-        DocBin.Write(dev, corpus.DevDocs);
         stdout.WriteLine($"Saved {corpus.DevDocs.Count} evaluation examples: {dev}");
 
         cancellationToken.ThrowIfCancellationRequested();
