@@ -95,7 +95,10 @@ public sealed class ProdigyTask
 
             if (!root.TryGetProperty("text", out var textElement) || textElement.ValueKind != JsonValueKind.String)
             {
-                throw new ProdigyDataException("PRD2012", "the task has no \"text\" string. Only text tasks can go into a spaCy corpus; remove the line or export text tasks.", file, lineNumber, 1);
+                var hint = root.TryGetProperty("pattern", out _)
+                    ? " This looks like a match patterns file (for ner.manual --patterns), not annotations: declare the exported dataset instead."
+                    : " Only text tasks can go into a spaCy corpus; remove the line or export text tasks.";
+                throw new ProdigyDataException("PRD2012", "the task has no \"text\" string." + hint, file, lineNumber, 1);
             }
 
             var text = JsonStrings.GetString(textElement);
