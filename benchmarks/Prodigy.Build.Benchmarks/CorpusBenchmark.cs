@@ -16,8 +16,8 @@ internal static class CorpusBenchmark
     {
         Console.WriteLine($"# Corpus benchmark ({RuntimeInformation.FrameworkDescription}, {RuntimeInformation.OSDescription}, {Environment.ProcessorCount} cores)");
         Console.WriteLine();
-        Console.WriteLine("| data | component | examples | tokens | wall s (median) | examples/s | tokens/s | peak RSS MB |");
-        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| data | component | examples | tokens | wall s (median) | examples/s | tokens/s | peak RSS MB | marginal examples/s |");
+        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
         var work = Directory.CreateTempSubdirectory("prodigy-corpus-bench-").FullName;
         try
         {
@@ -29,37 +29,46 @@ internal static class CorpusBenchmark
             {
                 var input = Path.Combine(work, Path.GetFileName(file));
                 Repeat(Path.Combine(shared, "datasets", file), input, examples);
-                var times = new List<double>();
-                long peak = 0;
-                long tokens = 0;
-                int written = 0;
                 var output = Path.Combine(work, "out");
-                for (var run = 0; run < runs; run++)
-                {
-                    // Nothing of this process may compete with the tool for the two cores.
-                    GC.Collect();
-                    GC.WaitForPendingFinalizers();
-                    var (seconds, peakKb, stdout) = RunTool(toolDll, ["data-to-spacy", "--output", output, "--dataset", $"{component}:{input}", "--eval-split", "0.2"]);
-                    times.Add(seconds);
-                    peak = Math.Max(peak, peakKb);
-                    if (!stdout.Contains("Done in", StringComparison.Ordinal))
-                    {
-                        throw new InvalidOperationException("the tool did not finish:\n" + stdout);
-                    }
-                }
+                var (median, peak) = Measure(toolDll, component, input, output, runs);
+                var (written, tokens) = CountDocs(output);
 
-                (written, tokens) = CountDocs(output);
-
-                times.Sort();
-                var median = times[times.Count / 2];
+                // The cost of each further example, without the fixed start of a process (runtime
+                // start, JIT, the config): time twice the data and take the difference.
+                var doubled = Path.Combine(work, "doubled-" + Path.GetFileName(file));
+                Repeat(Path.Combine(shared, "datasets", file), doubled, examples * 2);
+                var (doubledMedian, _) = Measure(toolDll, component, doubled, output, runs);
+                var marginal = examples / Math.Max(doubledMedian - median, 1e-9);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {name} | {component} | {written:N0} | {tokens:N0} | {median:F2} | {written / median:N0} | {tokens / median:N0} | {peak / 1024.0:F0} |"));
+                    $"| {name} | {component} | {written:N0} | {tokens:N0} | {median:F2} | {written / median:N0} | {tokens / median:N0} | {peak / 1024.0:F0} | {marginal:N0} |"));
             }
         }
         finally
         {
             Directory.Delete(work, recursive: true);
         }
+    }
+
+    private static (double MedianSeconds, long PeakKb) Measure(string toolDll, string component, string input, string output, int runs)
+    {
+        var times = new List<double>();
+        long peak = 0;
+        for (var run = 0; run < runs; run++)
+        {
+            // Nothing of this process may compete with the tool for the two cores.
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            var (seconds, peakKb, stdout) = RunTool(toolDll, ["data-to-spacy", "--output", output, "--dataset", $"{component}:{input}", "--eval-split", "0.2"]);
+            times.Add(seconds);
+            peak = Math.Max(peak, peakKb);
+            if (!stdout.Contains("Done in", StringComparison.Ordinal))
+            {
+                throw new InvalidOperationException("the tool did not finish:\n" + stdout);
+            }
+        }
+
+        times.Sort();
+        return (times[times.Count / 2], peak);
     }
 
     // Copies of each line get their own _input_hash (and _task_hash) so they stay distinct examples.
