@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Build.Framework;
+using Prodigy.Build.Tasks.Incremental;
 
 namespace Prodigy.Build.Tasks;
 
@@ -86,6 +87,30 @@ public sealed class ProdigyDataToSpacy : ProdigyToolTask
             arguments.Add(ComponentOf(dataset) + ":" + dataset.GetMetadata("FullPath"));
         }
     }
+
+    internal override IEnumerable<StageInput> GetStageInputs()
+    {
+        foreach (var dataset in Datasets)
+        {
+            var eval = bool.TryParse(dataset.GetMetadata("Eval"), out var isEval) && isEval;
+            yield return new StageInput(dataset.GetMetadata("FullPath"), ComponentOf(dataset) + (eval ? " eval" : ""));
+        }
+
+        if (!string.IsNullOrWhiteSpace(Config))
+        {
+            yield return new StageInput(Path.GetFullPath(Config!.Trim()), "config");
+        }
+    }
+
+    internal override IEnumerable<KeyValuePair<string, string>> GetStageParameters() =>
+    [
+        new("ProdigyCorpusDir", OutputDirectory.Replace('\\', '/')),
+        new("ProdigyLang", (Lang ?? "").Trim()),
+        new("ProdigyEvalSplit", (EvalSplit ?? "").Trim()),
+        new("ProdigySeed", (Seed ?? "").Trim()),
+        new("ProdigyOptimize", (Optimize ?? "").Trim()),
+        new("ProdigyGpu", Gpu ? "true" : "false"),
+    ];
 
     /// <summary><c>ner</c>, ..., or <c>spancat[KEY]</c> for a spancat dataset with a spans key.</summary>
     internal static string ComponentOf(ITaskItem dataset)

@@ -32,6 +32,15 @@ public sealed class ProdigySpacyConfig : ProdigyToolTask
         return true;
     }
 
+    internal override IEnumerable<KeyValuePair<string, string>> GetStageParameters() =>
+    [
+        new("ProdigySpacyConfigFile", Incremental.Stage.Relative(ProjectDirectory ?? Directory.GetCurrentDirectory(), Path.GetFullPath(OutputFile))),
+        new("ProdigyPipeline", string.Join(",", Pipeline.Select(p => p.Trim()).Where(p => p.Length > 0).Distinct(StringComparer.Ordinal))),
+        new("ProdigyLang", (Lang ?? "").Trim()),
+        new("ProdigyOptimize", (Optimize ?? "").Trim()),
+        new("ProdigyGpu", Gpu ? "true" : "false"),
+    ];
+
     protected override void AddArguments(List<string> arguments)
     {
         arguments.Add("--output");

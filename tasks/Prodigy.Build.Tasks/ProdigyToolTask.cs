@@ -1,8 +1,10 @@
 using System.Diagnostics;
+using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
+using Prodigy.Build.Tasks.Incremental;
 
 namespace Prodigy.Build.Tasks;
 
@@ -75,6 +77,49 @@ public abstract class ProdigyToolTask : ToolTask
     /// <summary>The arguments given on the command line before the response file (for tests).</summary>
     internal string CommandLineText() => GenerateCommandLineCommands();
 
+    /// <summary>
+    /// The stage's name in the log (<c>corpus</c>, <c>config</c>). When set, the task is a stage under the
+    /// content-hash rules: it runs the tool only when its inputs' content, its parameters, the SDK
+    /// version or its outputs differ from what <see cref="LockFile"/> records, and records them after.
+    /// </summary>
+    public string? StageName { get; set; }
+
+    /// <summary>The stage's key in the lock file; default <see cref="StageName"/>.</summary>
+    public string? StageKey { get; set; }
+
+    /// <summary>The lock file (YAML) this stage reads and writes.</summary>
+    public string? LockFile { get; set; }
+
+    /// <summary>Where sizes, times and hashes of files are remembered between builds (so unchanged files are not read).</summary>
+    public string? HashCacheFile { get; set; }
+
+    /// <summary>The project folder: paths in the lock file are relative to it.</summary>
+    public string? ProjectDirectory { get; set; }
+
+    /// <summary>The files the stage writes; all must exist after the tool ran.</summary>
+    public ITaskItem[] StageOutputs { get; set; } = [];
+
+    /// <summary>The SDK version that is part of every fingerprint; default the task assembly's version.</summary>
+    public string? SdkVersion { get; set; }
+
+    /// <summary>True when the stage was up to date and the tool did not run.</summary>
+    [Output]
+    public bool UpToDate { get; set; }
+
+    /// <summary>The files the stage reads, with what each is to it (part of the fingerprint).</summary>
+    internal virtual IEnumerable<StageInput> GetStageInputs() => [];
+
+    /// <summary>The settings that shape the outputs, by their MSBuild property names (part of the fingerprint).</summary>
+    internal virtual IEnumerable<KeyValuePair<string, string>> GetStageParameters() => [];
+
+    /// <summary>How many files the last stage check read to hash (tests).</summary>
+    internal int FilesHashed { get; private set; }
+
+    internal static string DefaultSdkVersion { get; } =
+        typeof(ProdigyToolTask).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+        ?? typeof(ProdigyToolTask).Assembly.GetName().Version?.ToString()
+        ?? "unknown";
+
     public override bool Execute()
     {
         if (TimeoutSeconds > 0)
@@ -82,6 +127,129 @@ public abstract class ProdigyToolTask : ToolTask
             Timeout = checked(TimeoutSeconds * 1000);
         }
 
+        return string.IsNullOrEmpty(StageName) ? RunTool() : RunStage();
+    }
+
+    private bool RunStage()
+    {
+        if (string.IsNullOrEmpty(LockFile) || string.IsNullOrEmpty(ProjectDirectory))
+        {
+            Log.LogError(null, "PRD1034", null, null, 0, 0, 0, 0, "Stage '{0}' needs LockFile and ProjectDirectory.", StageName);
+            return false;
+        }
+
+        var lockPath = Path.GetFullPath(LockFile);
+        var key = string.IsNullOrEmpty(StageKey) ? StageName! : StageKey!;
+        using var mutex = ProjectMutex.Acquire(
+            lockPath,
+            waited => Log.LogMessage(MessageImportance.High, "{0}: waiting for another build of this project to finish ({1:0} s; it holds {2})", StageName, waited.TotalSeconds, lockPath),
+            () => _cancelRequested,
+            TimeSpan.FromSeconds(30));
+        if (mutex is null)
+        {
+            Log.LogMessage(MessageImportance.High, "{0}: cancelled while waiting for another build.", StageName);
+            return false;
+        }
+
+        var cache = FileHashCache.Load(HashCacheFile);
+        Stage stage;
+        try
+        {
+            stage = Stage.Describe(StageName!, ProjectDirectory!, string.IsNullOrEmpty(SdkVersion) ? DefaultSdkVersion : SdkVersion!,
+                GetStageParameters(), GetStageInputs(), StageOutputs.Select(o => Path.GetFullPath(o.GetMetadata("FullPath") is { Length: > 0 } full ? full : o.ItemSpec)), cache);
+        }
+        catch (Exception e) when (e is FileNotFoundException or IOException or UnauthorizedAccessException)
+        {
+            Log.LogError(null, "PRD1031", null, (e as FileNotFoundException)?.FileName, 0, 0, 0, 0, "{0}: an input cannot be read: {1}", StageName, e.Message);
+            return false;
+        }
+
+        Incremental.LockFile lockFile;
+        try
+        {
+            lockFile = Incremental.LockFile.Load(lockPath);
+        }
+        catch (LockFileException e)
+        {
+            Log.LogWarning(null, "PRD1030", null, lockPath, e.Line, e.Column, 0, 0,
+                "The lock file cannot be read ({0}). Every stage it recorded is rebuilt and the file is written anew; nothing needs fixing by hand.", e.Message);
+            lockFile = new Incremental.LockFile();
+        }
+
+        var reason = stage.WhyRebuild(lockFile.Get(key), cache);
+        if (reason is null)
+        {
+            Log.LogMessage(MessageImportance.High, "{0}: up to date", StageName);
+            KeepOutputsNewerThanInputs(stage, cache);
+            LogHashing(cache);
+            cache.Save();
+            UpToDate = true;
+            return true;
+        }
+
+        Log.LogMessage(MessageImportance.High, "{0}: rebuilding, {1}", StageName, reason);
+        if (!RunTool())
+        {
+            cache.Save();
+            return false;
+        }
+
+        var missing = stage.OutputFullPaths.Where(o => !File.Exists(o)).ToList();
+        foreach (var output in missing)
+        {
+            Log.LogError(null, "PRD1032", null, output, 0, 0, 0, 0, "{0} {1} succeeded but did not write '{2}'.", ToolDisplayName, Command, output);
+        }
+
+        if (missing.Count > 0)
+        {
+            return false;
+        }
+
+        try
+        {
+            // The entry goes in last: a build stopped before this point leaves the old entry, which no
+            // longer matches the new outputs, so the next build runs the stage again.
+            lockFile.Set(key, stage.WithOutputs(cache));
+            lockFile.Save(lockPath);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Log.LogError(null, "PRD1033", null, lockPath, 0, 0, 0, 0, "The lock file cannot be written: {0}", e.Message);
+            return false;
+        }
+
+        LogHashing(cache);
+        cache.Save();
+        return true;
+    }
+
+    private void LogHashing(FileHashCache cache)
+    {
+        FilesHashed = cache.FilesHashed;
+        Log.LogMessage(MessageImportance.Low, "{0}: hashed {1} file(s), {2} bytes; the others were unchanged since they were last hashed", StageName, cache.FilesHashed, cache.BytesHashed);
+    }
+
+    // Visual Studio's fast up-to-date check compares time stamps: when inputs were touched without
+    // a change of content, the outputs get the current time so that the check settles too.
+    private static void KeepOutputsNewerThanInputs(Stage stage, FileHashCache cache)
+    {
+        var newestInput = stage.Current.Inputs.Count == 0
+            ? DateTime.MinValue
+            : stage.Current.Inputs.Max(i => File.GetLastWriteTimeUtc(Path.Combine(stage.ProjectDirectory, i.Path)));
+        var now = DateTime.UtcNow > newestInput ? DateTime.UtcNow : newestInput;
+        foreach (var output in stage.OutputFullPaths)
+        {
+            if (File.GetLastWriteTimeUtc(output) < newestInput)
+            {
+                var (size, hash) = cache.Get(output);
+                File.SetLastWriteTimeUtc(output, now);
+                cache.Remember(output, size, hash);
+            }
+        }
+    }
+
+    private bool RunTool()
+    {
         var succeeded = base.Execute();
         if (!succeeded && !Log.HasLoggedErrors)
         {

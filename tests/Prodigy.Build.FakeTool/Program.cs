@@ -3,6 +3,7 @@
 //  - a line containing FAKE_WARNING  -> "<file>(<line>,<col>): warning PRD2902: fake warning"
 //  - a line containing FAKE_SLOW     -> waits up to 60 s; Ctrl+C/SIGINT stops it cleanly ("fake: cancelled", exit 1)
 //  - a line containing FAKE_SILENT_FAIL -> exit 1 without an error line
+//  - a line containing FAKE_PAUSE    -> sleeps 2 s (so that two builds overlap)
 // Outputs: train.spacy and dev.spacy list the datasets and options they were made from.
 using System.Text;
 
@@ -67,6 +68,10 @@ switch (command)
                 else if (line.Contains("FAKE_WARNING", StringComparison.Ordinal))
                 {
                     Console.WriteLine($"{path}({lineNumber},{column}): warning PRD2902: fake warning");
+                }
+                else if (line.Contains("FAKE_PAUSE", StringComparison.Ordinal))
+                {
+                    Thread.Sleep(2000);
                 }
                 else if (line.Contains("FAKE_SILENT_FAIL", StringComparison.Ordinal))
                 {

@@ -79,7 +79,7 @@ public sealed class DataToSpacyTargetTests : IDisposable
         Assert.Equal(0, second.DataToSpacyRuns);
         Assert.True(File.Exists(Path.Combine(_project.CorpusDir, "train.spacy")), second.Log);
 
-        File.SetLastWriteTimeUtc(Path.Combine(_project.Directory, "data", "a.jsonl"), DateTime.UtcNow.AddMinutes(1));
+        File.AppendAllText(Path.Combine(_project.Directory, "data", "a.jsonl"), "\n" + Line);
         Assert.Equal(1, _project.Build().ShouldSucceed().DataToSpacyRuns);
     }
 
@@ -135,6 +135,10 @@ public sealed class DataToSpacyTargetTests : IDisposable
 
         Assert.Equal(0, outcome.DataToSpacyRuns);
         Assert.False(File.Exists(Path.Combine(_project.CorpusDir, "train.spacy")));
+        // Nothing was hashed or locked either.
+        Assert.False(File.Exists(Path.Combine(_project.Directory, "obj", "Debug", "prodigy.hashes")), outcome.Log);
+        Assert.False(File.Exists(Path.Combine(_project.Directory, "obj", "Debug", "prodigy.lock")), outcome.Log);
+        Assert.DoesNotContain(outcome.Messages, m => m.StartsWith("corpus:", StringComparison.Ordinal));
     }
 
     [Fact]
