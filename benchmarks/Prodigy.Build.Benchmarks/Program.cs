@@ -2,11 +2,13 @@ using Prodigy.Build.Benchmarks;
 
 // Usage: dotnet run -c Release --project benchmarks/Prodigy.Build.Benchmarks -- tokenizer [--shared DIR] [--mb 5] [--passes 5] [--langs en,de,...]
 //        dotnet run -c Release --project benchmarks/Prodigy.Build.Benchmarks -- corpus [--examples 50000] [--runs 3] [--tool path/Prodigy.Build.Tool.dll]
+//        dotnet run -c Release --project benchmarks/Prodigy.Build.Benchmarks -- incremental [--rounds 10] [--gb 1]
 var arguments = args.ToList();
 if (arguments.Count == 0 || arguments[0] is "-h" or "--help")
 {
     Console.WriteLine("Benchmarks: tokenizer [--shared DIR] [--mb 5] [--passes 5] [--langs en,de,fr,es,it,nl,pt,xx]");
     Console.WriteLine("            corpus [--shared DIR] [--examples 50000] [--runs 3] [--tool Prodigy.Build.Tool.dll]");
+    Console.WriteLine("            incremental [--shared DIR] [--rounds 10] [--gb 1]");
     return arguments.Count == 0 ? 2 : 0;
 }
 
@@ -32,6 +34,12 @@ switch (arguments[0])
             Option("tool", ToolLocator.Find()),
             int.Parse(Option("examples", "50000"), System.Globalization.CultureInfo.InvariantCulture),
             int.Parse(Option("runs", "3"), System.Globalization.CultureInfo.InvariantCulture));
+        return 0;
+    case "incremental":
+        IncrementalBenchmark.Run(
+            shared,
+            int.Parse(Option("rounds", "10"), System.Globalization.CultureInfo.InvariantCulture),
+            double.Parse(Option("gb", "1"), System.Globalization.CultureInfo.InvariantCulture));
         return 0;
     default:
         Console.Error.WriteLine($"unknown benchmark '{arguments[0]}'");
