@@ -188,7 +188,7 @@ public sealed class DataToSpacyTargetTests : IDisposable
 
         var outcome = _project.Build("SpacyConfig").ShouldSucceed();
 
-        Assert.Contains("""pipeline = ["ner","textcat"]""", File.ReadAllText(Path.Combine(_project.CorpusDir, "config.cfg")), StringComparison.Ordinal);
+        Assert.Contains("""pipeline = ["ner","textcat"]""", File.ReadAllText(_project.SpacyConfigFile), StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(_project.CorpusDir, "train.spacy")), outcome.Log);
     }
 
@@ -199,7 +199,7 @@ public sealed class DataToSpacyTargetTests : IDisposable
 
         _project.Build("SpacyConfig").ShouldSucceed();
 
-        Assert.Contains("""pipeline = ["spancat","ner"]""", File.ReadAllText(Path.Combine(_project.CorpusDir, "config.cfg")), StringComparison.Ordinal);
+        Assert.Contains("""pipeline = ["spancat","ner"]""", File.ReadAllText(_project.SpacyConfigFile), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -117,6 +117,22 @@ public sealed class IncrementalBuildTests : IDisposable
         Assert.Contains("corpus: rebuilding, the SDK changed (1.0.0 -> 1.0.1)", outcome.Messages);
     }
 
+    [Fact]
+    public void A_changed_dataset_reruns_the_corpus_but_not_the_config_stage()
+    {
+        _project.Build("Build;SpacyConfig").ShouldSucceed();
+        Assert.Contains("config: up to date", _project.Build("Build;SpacyConfig").ShouldSucceed().Messages);
+        File.AppendAllText(Data("a.jsonl"), Line + "\n");
+
+        var outcome = _project.Build("Build;SpacyConfig").ShouldSucceed();
+
+        Assert.Contains("corpus: rebuilding, data/a.jsonl changed", outcome.Messages);
+        Assert.Contains("config: up to date", outcome.Messages);
+        Assert.Equal(0, outcome.Messages.Count(m => m == "prodigy-build spacy-config"));
+        var changedPipeline = _project.Build("Build;SpacyConfig", new Dictionary<string, string> { ["ProdigyOptimize"] = "accuracy" }).ShouldSucceed();
+        Assert.Contains("config: rebuilding, ProdigyOptimize changed ('efficiency' -> 'accuracy')", changedPipeline.Messages);
+    }
+
     [Theory]
     [InlineData("dev.spacy", false, "bin/Debug/corpus/dev.spacy is missing")]
     [InlineData("labels/ner.json", true, "bin/Debug/corpus/labels/ner.json was modified")]

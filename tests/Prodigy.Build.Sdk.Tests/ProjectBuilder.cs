@@ -42,6 +42,8 @@ internal sealed class ProjectBuilder : IDisposable
 
     public string CorpusDir => Path.Combine(Directory, "bin", "Debug", "corpus");
 
+    public string SpacyConfigFile => Path.Combine(Directory, "bin", "Debug", "spacy-config", "config.cfg");
+
     public static ProjectBuilder Create() =>
         new(Path.Combine(Path.GetTempPath(), "prodigy-sdk-tests", Guid.NewGuid().ToString("N")[..12]));
 

@@ -76,7 +76,7 @@ public sealed class RealToolTests : IDisposable
 
         var outcome = _project.Build("SpacyConfig").ShouldSucceed();
 
-        var config = File.ReadAllText(Path.Combine(_project.CorpusDir, "config.cfg"));
+        var config = File.ReadAllText(_project.SpacyConfigFile);
         Assert.Contains("\"ner\"", config, StringComparison.Ordinal);
         Assert.Contains("\"textcat\"", config, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(_project.CorpusDir, "train.spacy")), outcome.Log);
