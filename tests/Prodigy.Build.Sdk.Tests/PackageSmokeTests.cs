@@ -69,6 +69,13 @@ public sealed class PackageSmokeTests : IDisposable
 
         // The tool that ran is the one inside the package.
         Assert.Contains(Path.Combine(_dir, "packages", "prodigy.build.sdk", version.ToLowerInvariant(), "tools", "prodigy-build", "Prodigy.Build.Tool.dll"), log.ToString(), StringComparison.Ordinal);
+
+        // The package's task assembly loads its dependencies (hashing, the YAML lock): a second build does no work.
+        Assert.Contains("corpus: rebuilding, it has not been built yet", log.ToString(), StringComparison.Ordinal);
+        var second = new StringBuilder();
+        Run(second, project, "build", "Fashion.csproj", "-nologo", "-v:n", "-tl:off");
+        Assert.Contains("corpus: up to date", second.ToString(), StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(project, "obj", "Debug", "prodigy.lock")), second.ToString());
     }
 
     private static void Run(StringBuilder log, string workingDirectory, params string[] arguments)
