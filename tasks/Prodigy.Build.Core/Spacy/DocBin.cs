@@ -717,30 +717,9 @@ public static partial class DocBin
         return string.Join('|', fields.Select(f => f.Key + "=" + f.Value));
     }
 
-    private static string PrefixOf(string word)
-    {
-        if (word.Length == 0)
-        {
-            return "";
-        }
+    private static string PrefixOf(string word) => LexicalAttributes.Prefix(word);
 
-        return word.Length > 1 && char.IsHighSurrogate(word[0]) && char.IsLowSurrogate(word[1]) ? word[..2] : word[..1];
-    }
-
-    private static string SuffixOf(string word)
-    {
-        var start = word.Length;
-        for (var k = 0; k < 3 && start > 0; k++)
-        {
-            start--;
-            if (start > 0 && char.IsLowSurrogate(word[start]) && char.IsHighSurrogate(word[start - 1]))
-            {
-                start--;
-            }
-        }
-
-        return word[start..];
-    }
+    private static string SuffixOf(string word) => LexicalAttributes.Suffix(word);
 
     private static bool IsAlphaString(string word)
     {
