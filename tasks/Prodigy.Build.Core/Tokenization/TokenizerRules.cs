@@ -42,6 +42,10 @@ public sealed class TokenizerRules
 
     public required IReadOnlyDictionary<string, IReadOnlyList<SpecialCaseToken>> SpecialCases { get; init; }
 
+    /// <summary>The rules JSON of a built-in language as shipped (to copy into a trained model), or null.</summary>
+    public static Stream? OpenBuiltInJson(string language) =>
+        typeof(TokenizerRules).Assembly.GetManifestResourceStream($"Prodigy.Build.Core.Tokenization.Rules.{language}.rules.json");
+
     /// <summary>The rules of a built-in language (<see cref="BuiltInLanguages"/>).</summary>
     public static TokenizerRules BuiltIn(string language)
     {

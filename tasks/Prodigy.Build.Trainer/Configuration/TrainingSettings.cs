@@ -1,0 +1,230 @@
+namespace Prodigy.Build.Trainer.Configuration;
+
+/// <summary>The shared token encoder: spaCy's Tok2Vec.v2 with MultiHashEmbed.v2 and MaxoutWindowEncoder.v2.</summary>
+public sealed record Tok2VecSettings(int Width, int Depth, int WindowSize, int MaxoutPieces, IReadOnlyList<string> Attrs, IReadOnlyList<int> Rows, bool StaticVectorsRequested);
+
+/// <summary>NER: spaCy's TransitionBasedParser.v2 sizes, used by this trainer's BILUO tagger head.</summary>
+public sealed record NerSettings(int HiddenWidth, int MaxoutPieces, string? IncorrectSpansKey);
+
+/// <summary>textcat / textcat_multilabel: TextCatBOW.v2 (bag of n-grams) or TextCatEnsemble.v2 (that plus a neural part over the encoder).</summary>
+public sealed record TextcatSettings(string Component, bool Exclusive, int NgramSize, bool Neural, double Threshold);
+
+/// <summary>spancat: SpanCategorizer.v1 with the n-gram suggester, mean_max_reducer and LinearLogistic.</summary>
+public sealed record SpancatSettings(string SpansKey, IReadOnlyList<int> SuggesterSizes, int HiddenSize, double Threshold, int? MaxPositive);
+
+/// <summary>The [training] section, its optimizer and batcher.</summary>
+public sealed record LoopSettings(
+    int Seed,
+    double Dropout,
+    int MaxEpochs,
+    int MaxSteps,
+    int Patience,
+    int EvalFrequency,
+    double LearnRate,
+    double Beta1,
+    double Beta2,
+    double Eps,
+    double L2,
+    bool L2IsWeightDecay,
+    double GradClip,
+    int BatchStart,
+    int BatchStop,
+    double BatchCompound,
+    double BatchTolerance,
+    bool DiscardOversize);
+
+/// <summary>Everything the trainer reads from config.cfg: what it honours is documented in docs/training.md.</summary>
+public sealed record TrainingSettings(
+    string Language,
+    IReadOnlyList<string> Pipeline,
+    Tok2VecSettings Tok2Vec,
+    NerSettings? Ner,
+    IReadOnlyList<TextcatSettings> Textcats,
+    SpancatSettings? Spancat,
+    LoopSettings Loop,
+    IReadOnlyList<KeyValuePair<string, double?>> ScoreWeights)
+{
+    public static TrainingSettings From(ResolvedConfig config, Action<string>? warn = null)
+    {
+        var pipeline = config.StringList("nlp", "pipeline");
+        if (pipeline.Count == 0)
+        {
+            throw new TrainingConfigException(config.Path, "[nlp] pipeline is empty");
+        }
+
+        var language = config.String("nlp", "lang") ?? "en";
+        Tok2VecSettings? tok2vec = null;
+        NerSettings? ner = null;
+        SpancatSettings? spancat = null;
+        var textcats = new List<TextcatSettings>();
+        foreach (var name in pipeline)
+        {
+            var factory = config.String($"components.{name}", "factory") ?? name;
+            var model = $"components.{name}.model";
+            switch (factory)
+            {
+                case "tok2vec":
+                    tok2vec = ReadTok2Vec(config, model, warn);
+                    break;
+                case "ner":
+                    Require(config, model, "spacy.TransitionBasedParser.v2");
+                    ner = new NerSettings(
+                        config.Int(model, "hidden_width", 64),
+                        config.Int(model, "maxout_pieces", 2),
+                        config.String($"components.{name}", "incorrect_spans_key"));
+                    break;
+                case "textcat" or "textcat_multilabel":
+                    textcats.Add(ReadTextcat(config, name, factory, model));
+                    break;
+                case "spancat":
+                    Require(config, model, "spacy.SpanCategorizer.v1");
+                    var suggester = $"components.{name}.suggester";
+                    if (config.String(suggester, "@misc") is { } misc && misc != "spacy.ngram_suggester.v1")
+                    {
+                        throw new TrainingConfigException(config.Path, $"[{suggester}] @misc = \"{misc}\": the trainer implements spacy.ngram_suggester.v1 only");
+                    }
+
+                    spancat = new SpancatSettings(
+                        config.String($"components.{name}", "spans_key") ?? "sc",
+                        config.IntList(suggester, "sizes") is { Count: > 0 } sizes ? sizes : [1, 2, 3],
+                        config.Int($"{model}.reducer", "hidden_size", 128),
+                        config.Double($"components.{name}", "threshold", 0.5),
+                        config.IsNull($"components.{name}", "max_positive") ? null : config.Int($"components.{name}", "max_positive", 0));
+                    break;
+                default:
+                    throw new TrainingConfigException(config.Path, $"component '{name}' (factory '{factory}') is not one the trainer implements: tok2vec, ner, textcat, textcat_multilabel, spancat");
+            }
+        }
+
+        // Components with their own tok2vec (no shared one) get the default encoder sizes.
+        tok2vec ??= new Tok2VecSettings(96, 4, 1, 3, ["NORM", "PREFIX", "SUFFIX", "SHAPE"], [5000, 1000, 2500, 2500], false);
+
+        const string training = "training";
+        const string optimizer = "training.optimizer";
+        const string batcher = "training.batcher";
+        const string size = "training.batcher.size";
+        if (config.String(optimizer, "@optimizers") is { } opt && opt != "Adam.v1")
+        {
+            throw new TrainingConfigException(config.Path, $"[{optimizer}] @optimizers = \"{opt}\": the trainer implements Adam.v1 only");
+        }
+
+        if (config.String(batcher, "@batchers") is { } batch && batch != "spacy.batch_by_words.v1")
+        {
+            throw new TrainingConfigException(config.Path, $"[{batcher}] @batchers = \"{batch}\": the trainer implements spacy.batch_by_words.v1 only");
+        }
+
+        int batchStart, batchStop;
+        double compound;
+        if (config.HasSection(size))
+        {
+            var schedule = config.String(size, "@schedules");
+            if (schedule is not null and not "compounding.v1")
+            {
+                throw new TrainingConfigException(config.Path, $"[{size}] @schedules = \"{schedule}\": the trainer implements compounding.v1 only");
+            }
+
+            batchStart = config.Int(size, "start", 100);
+            batchStop = config.Int(size, "stop", 1000);
+            compound = config.Double(size, "compound", 1.001);
+        }
+        else
+        {
+            batchStart = batchStop = config.Int(batcher, "size", 1000);
+            compound = 1.0;
+        }
+
+        if (config.HasSection("training.optimizer.learn_rate"))
+        {
+            throw new TrainingConfigException(config.Path, "[training.optimizer.learn_rate] schedules are not implemented; give learn_rate a number");
+        }
+
+        var seedRaw = config.Raw(training, "seed");
+        var loop = new LoopSettings(
+            Seed: seedRaw is null or "null" ? 0 : config.Int(training, "seed", 0),
+            Dropout: config.Double(training, "dropout", 0.1),
+            MaxEpochs: config.Int(training, "max_epochs", 0),
+            MaxSteps: config.Int(training, "max_steps", 20000),
+            Patience: config.Int(training, "patience", 1600),
+            EvalFrequency: Math.Max(1, config.Int(training, "eval_frequency", 200)),
+            LearnRate: config.Double(optimizer, "learn_rate", 0.001),
+            Beta1: config.Double(optimizer, "beta1", 0.9),
+            Beta2: config.Double(optimizer, "beta2", 0.999),
+            Eps: config.Double(optimizer, "eps", 1e-8),
+            L2: config.Double(optimizer, "L2", 0.01),
+            L2IsWeightDecay: config.Bool(optimizer, "L2_is_weight_decay", true),
+            GradClip: config.Double(optimizer, "grad_clip", 1.0),
+            BatchStart: batchStart,
+            BatchStop: batchStop,
+            BatchCompound: compound,
+            BatchTolerance: config.Double(batcher, "tolerance", 0.2),
+            DiscardOversize: config.Bool(batcher, "discard_oversize", false));
+
+        var weights = config.Entries("training.score_weights")
+            .Select(e => new KeyValuePair<string, double?>(e.Key, e.Value is "null" or "None" ? null : double.Parse(e.Value, System.Globalization.CultureInfo.InvariantCulture)))
+            .ToList();
+        return new TrainingSettings(language, pipeline, tok2vec, ner, textcats, spancat, loop, weights);
+    }
+
+    private static Tok2VecSettings ReadTok2Vec(ResolvedConfig config, string model, Action<string>? warn)
+    {
+        Require(config, model, "spacy.Tok2Vec.v2");
+        var embed = model + ".embed";
+        var encode = model + ".encode";
+        Require(config, embed, "spacy.MultiHashEmbed.v2");
+        Require(config, encode, "spacy.MaxoutWindowEncoder.v2");
+        var attrs = config.StringList(embed, "attrs");
+        var rows = config.IntList(embed, "rows");
+        if (attrs.Count == 0 || attrs.Count != rows.Count)
+        {
+            throw new TrainingConfigException(config.Path, $"[{embed}] attrs and rows must be lists of the same length");
+        }
+
+        foreach (var attr in attrs)
+        {
+            if (attr is not ("NORM" or "LOWER" or "ORTH" or "PREFIX" or "SUFFIX" or "SHAPE"))
+            {
+                throw new TrainingConfigException(config.Path, $"[{embed}] attrs: '{attr}' is not one the trainer embeds (NORM, LOWER, ORTH, PREFIX, SUFFIX, SHAPE)");
+            }
+        }
+
+        var staticVectors = config.Bool(embed, "include_static_vectors", false);
+        if (staticVectors)
+        {
+            warn?.Invoke($"[{embed}] include_static_vectors = true: the trainer does not load word vectors; training without them.");
+        }
+
+        return new Tok2VecSettings(
+            config.Int(encode, "width", 96),
+            config.Int(encode, "depth", 4),
+            config.Int(encode, "window_size", 1),
+            config.Int(encode, "maxout_pieces", 3),
+            attrs,
+            rows,
+            staticVectors);
+    }
+
+    private static TextcatSettings ReadTextcat(ResolvedConfig config, string name, string factory, string model)
+    {
+        var architecture = config.String(model, "@architectures");
+        var exclusive = factory == "textcat";
+        switch (architecture)
+        {
+            case "spacy.TextCatBOW.v2":
+                return new TextcatSettings(name, exclusive, config.Int(model, "ngram_size", 1), Neural: false, config.Double($"components.{name}", "threshold", 0.5));
+            case "spacy.TextCatEnsemble.v2":
+                var linear = model + ".linear_model";
+                return new TextcatSettings(name, exclusive, config.Int(linear, "ngram_size", 1), Neural: true, config.Double($"components.{name}", "threshold", 0.5));
+            default:
+                throw new TrainingConfigException(config.Path, $"[{model}] @architectures = \"{architecture}\": for {factory} the trainer implements spacy.TextCatBOW.v2 and spacy.TextCatEnsemble.v2");
+        }
+    }
+
+    private static void Require(ResolvedConfig config, string section, string architecture)
+    {
+        var actual = config.String(section, "@architectures");
+        if (actual is not null && actual != architecture)
+        {
+            throw new TrainingConfigException(config.Path, $"[{section}] @architectures = \"{actual}\" is not implemented by the trainer (it implements {architecture})");
+        }
+    }
+}

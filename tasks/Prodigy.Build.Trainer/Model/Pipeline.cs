@@ -1,0 +1,403 @@
+using Prodigy.Build.Trainer.Configuration;
+using Prodigy.Build.Trainer.Data;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Prodigy.Build.Trainer.Model;
+
+/// <summary>
+/// The trainable pipeline: one shared token encoder and a head per component, as one module so that
+/// one optimizer updates all of it. Builds the batch tensors, computes the losses and predicts.
+/// </summary>
+public sealed class Pipeline : nn.Module
+{
+    private readonly Tok2Vec _tok2vec;
+    private readonly NerHead? _ner;
+    private readonly ModuleDict<TextcatHead> _textcats = new();
+    private readonly SpancatHead? _spancat;
+    private readonly FeatureExtractor _features;
+
+    public Pipeline(TrainingSettings settings, PipelineLabels labels, Device device) : base("pipeline")
+    {
+        Settings = settings;
+        Labels = labels;
+        Device = device;
+        _features = new FeatureExtractor(settings.Tok2Vec.Attrs, settings.Tok2Vec.Rows);
+        _tok2vec = new Tok2Vec(settings.Tok2Vec, settings.Loop.Dropout);
+        if (settings.Ner is { } ner)
+        {
+            _ner = new NerHead(settings.Tok2Vec.Width, ner.HiddenWidth, ner.MaxoutPieces, Math.Max(labels.Ner.Count, 1));
+        }
+
+        foreach (var textcat in settings.Textcats)
+        {
+            var count = Math.Max(labels.Textcat.GetValueOrDefault(textcat.Component)?.Count ?? 0, 1);
+            _textcats.Add(textcat.Component, new TextcatHead(textcat.Component, FeatureExtractor.NgramBuckets, count, settings.Tok2Vec.Width, textcat.Neural, textcat.Exclusive));
+        }
+
+        if (settings.Spancat is { } spancat)
+        {
+            _spancat = new SpancatHead(settings.Tok2Vec.Width, spancat.HiddenSize, Math.Max(labels.Spancat.Count, 1));
+        }
+
+        RegisterComponents();
+        this.to(device);
+    }
+
+    public TrainingSettings Settings { get; }
+
+    public PipelineLabels Labels { get; }
+
+    public Device Device { get; }
+
+    /// <summary>The components' names in pipeline order (for the loss columns).</summary>
+    public IReadOnlyList<string> ComponentNames => Settings.Pipeline;
+
+    /// <summary>Losses of one batch: the total (to backpropagate) and each component's value.</summary>
+    public (Tensor Total, Dictionary<string, double> PerComponent) Loss(IReadOnlyList<Example> batch)
+    {
+        var (lengths, rows, mask) = Encode(batch);
+        var tokens = _tok2vec.forward(rows, mask);
+        var losses = new List<Tensor>();
+        var perComponent = new Dictionary<string, double>(StringComparer.Ordinal);
+        if (_ner is not null && NerLoss(batch, lengths, tokens) is { } ner)
+        {
+            losses.Add(ner);
+            perComponent[NerName] = ner.item<float>();
+        }
+
+        foreach (var textcat in Settings.Textcats)
+        {
+            if (TextcatLoss(textcat, batch, tokens, mask) is { } loss)
+            {
+                losses.Add(loss);
+                perComponent[textcat.Component] = loss.item<float>();
+            }
+        }
+
+        if (_spancat is not null && SpancatLoss(batch, lengths, tokens) is { } spans)
+        {
+            losses.Add(spans);
+            perComponent[SpancatName] = spans.item<float>();
+        }
+
+        var total = losses.Count == 0 ? torch.zeros(1, device: Device, requires_grad: false).sum() : losses.Aggregate((a, b) => a + b);
+        return (total, perComponent);
+    }
+
+    private string NerName => Settings.Pipeline.FirstOrDefault(p => p == "ner") ?? "ner";
+
+    private string SpancatName => Settings.Pipeline.FirstOrDefault(p => p.Contains("spancat", StringComparison.Ordinal)) ?? "spancat";
+
+    /// <summary>Predicts entities, categories and spans for each example (in eval mode, without gradients).</summary>
+    public List<Prediction> Predict(IReadOnlyList<Example> examples, int batchSize = 64)
+    {
+        var wasTraining = training;
+        eval();
+        var predictions = new List<Prediction>(examples.Count);
+        using var noGrad = torch.no_grad();
+        for (var offset = 0; offset < examples.Count; offset += batchSize)
+        {
+            using var scope = NewDisposeScope();
+            var batch = examples.Skip(offset).Take(batchSize).ToList();
+            var (lengths, rows, mask) = Encode(batch);
+            var tokens = _tok2vec.forward(rows, mask);
+            var entities = _ner is null ? null : PredictEntities(batch, lengths, tokens);
+            var cats = Settings.Textcats.ToDictionary(t => t.Component, t => PredictCats(t, batch, tokens, mask), StringComparer.Ordinal);
+            var spans = _spancat is null ? null : PredictSpans(lengths, tokens);
+            for (var i = 0; i < batch.Count; i++)
+            {
+                predictions.Add(new Prediction
+                {
+                    Entities = entities?[i] ?? [],
+                    Cats = cats.ToDictionary(c => c.Key, c => c.Value[i], StringComparer.Ordinal),
+                    Spans = spans is null
+                        ? new Dictionary<string, IReadOnlyList<(LabeledSpan, double)>>()
+                        : new Dictionary<string, IReadOnlyList<(LabeledSpan, double)>> { [Settings.Spancat!.SpansKey] = spans[i] },
+                });
+            }
+        }
+
+        train(wasTraining);
+        return predictions;
+    }
+
+    // ----- tensors of a batch -----
+
+    private (int[] Lengths, Tensor[] Rows, Tensor Mask) Encode(IReadOnlyList<Example> batch)
+    {
+        var lengths = batch.Select(e => e.Length).ToArray();
+        var maxLength = Math.Max(1, lengths.DefaultIfEmpty(0).Max());
+        var attrs = Settings.Tok2Vec.Attrs.Count;
+        var rows = new long[attrs][];
+        for (var a = 0; a < attrs; a++)
+        {
+            rows[a] = new long[batch.Count * maxLength * FeatureExtractor.HashesPerAttr];
+        }
+
+        var mask = new float[batch.Count * maxLength];
+        for (var b = 0; b < batch.Count; b++)
+        {
+            var ids = _features.TokenRows(batch[b]);
+            for (var a = 0; a < attrs; a++)
+            {
+                Array.Copy(ids[a], 0, rows[a], b * maxLength * FeatureExtractor.HashesPerAttr, ids[a].Length);
+            }
+
+            for (var t = 0; t < lengths[b]; t++)
+            {
+                mask[(b * maxLength) + t] = 1;
+            }
+        }
+
+        var tensors = rows.Select(r => torch.tensor(r, [batch.Count, maxLength, FeatureExtractor.HashesPerAttr], device: Device)).ToArray();
+        return (lengths, tensors, torch.tensor(mask, [batch.Count, maxLength], device: Device));
+    }
+
+    // ----- NER -----
+
+    private Tensor? NerLoss(IReadOnlyList<Example> batch, int[] lengths, Tensor tokens)
+    {
+        var maxLength = (int)tokens.shape[1];
+        var gold = new long[batch.Count * maxLength];
+        Array.Fill(gold, -100L);
+        var known = 0;
+        var rejected = new List<(long Flat, long Tag)>();
+        var labelIndex = LabelIndex(Labels.Ner);
+        for (var b = 0; b < batch.Count; b++)
+        {
+            var example = batch[b];
+            if (example.Entities is { } entities)
+            {
+                for (var t = 0; t < example.Length; t++)
+                {
+                    if (!example.EntityMissing![t])
+                    {
+                        gold[(b * maxLength) + t] = Biluo.Outside;
+                        known++;
+                    }
+                }
+
+                foreach (var entity in entities)
+                {
+                    if (!labelIndex.TryGetValue(entity.Label, out var label))
+                    {
+                        continue;
+                    }
+
+                    for (var t = entity.Start; t < entity.End; t++)
+                    {
+                        gold[(b * maxLength) + t] = Biluo.TagOf(t, entity.Start, entity.End, label);
+                    }
+                }
+            }
+
+            foreach (var entity in example.IncorrectEntities)
+            {
+                if (labelIndex.TryGetValue(entity.Label, out var label) && entity.End <= example.Length)
+                {
+                    for (var t = entity.Start; t < entity.End; t++)
+                    {
+                        rejected.Add(((b * maxLength) + t, Biluo.TagOf(t, entity.Start, entity.End, label)));
+                    }
+                }
+            }
+        }
+
+        if (known == 0 && rejected.Count == 0)
+        {
+            return null;
+        }
+
+        var scores = _ner!.forward(tokens).reshape(-1, Biluo.TagCount(Math.Max(Labels.Ner.Count, 1)));
+        Tensor? loss = null;
+        if (known > 0)
+        {
+            loss = nn.functional.cross_entropy(scores, torch.tensor(gold, device: Device), ignore_index: -100, reduction: nn.Reduction.Sum) / batch.Count;
+        }
+
+        if (rejected.Count > 0)
+        {
+            // A rejected suggestion: the span is not an entity of that label. Push down the
+            // probability of each of its tokens having the tag the entity would give it.
+            var probabilities = scores.softmax(-1);
+            var picked = probabilities[torch.tensor(rejected.Select(r => r.Flat).ToArray(), device: Device), torch.tensor(rejected.Select(r => r.Tag).ToArray(), device: Device)];
+            var rejectLoss = -(1 - picked).clamp_min(1e-6).log().sum() / batch.Count;
+            loss = loss is null ? rejectLoss : loss + rejectLoss;
+        }
+
+        return loss;
+    }
+
+    private List<IReadOnlyList<LabeledSpan>> PredictEntities(IReadOnlyList<Example> batch, int[] lengths, Tensor tokens)
+    {
+        var tags = Biluo.TagCount(Math.Max(Labels.Ner.Count, 1));
+        var logProbs = _ner!.forward(tokens).log_softmax(-1).cpu();
+        var maxLength = (int)tokens.shape[1];
+        var all = logProbs.data<float>().ToArray();
+        var result = new List<IReadOnlyList<LabeledSpan>>(batch.Count);
+        for (var b = 0; b < batch.Count; b++)
+        {
+            var slice = new float[lengths[b] * tags];
+            Array.Copy(all, (long)b * maxLength * tags, slice, 0, slice.Length);
+            result.Add(Labels.Ner.Count == 0
+                ? []
+                : Biluo.Decode(slice, lengths[b], tags).Select(e => new LabeledSpan(e.Start, e.End, Labels.Ner[e.Label])).ToList());
+        }
+
+        return result;
+    }
+
+    // ----- text classification -----
+
+    private (Tensor Ngrams, Tensor Offsets) Ngrams(TextcatSettings settings, IReadOnlyList<Example> batch)
+    {
+        var ids = new List<long>();
+        var offsets = new long[batch.Count];
+        for (var b = 0; b < batch.Count; b++)
+        {
+            offsets[b] = ids.Count;
+            ids.AddRange(FeatureExtractor.NgramRows(batch[b], settings.NgramSize));
+        }
+
+        return (torch.tensor(ids.ToArray(), device: Device), torch.tensor(offsets, device: Device));
+    }
+
+    private Tensor? TextcatLoss(TextcatSettings settings, IReadOnlyList<Example> batch, Tensor tokens, Tensor mask)
+    {
+        var labels = Labels.Textcat.GetValueOrDefault(settings.Component) ?? [];
+        if (labels.Count == 0)
+        {
+            return null;
+        }
+
+        var truth = new float[batch.Count * labels.Count];
+        var known = new float[batch.Count * labels.Count];
+        var any = false;
+        for (var b = 0; b < batch.Count; b++)
+        {
+            for (var l = 0; l < labels.Count; l++)
+            {
+                if (batch[b].Cats.TryGetValue(labels[l], out var value))
+                {
+                    truth[(b * labels.Count) + l] = (float)value;
+                    known[(b * labels.Count) + l] = 1;
+                    any = true;
+                }
+            }
+        }
+
+        if (!any)
+        {
+            return null;
+        }
+
+        var (ngrams, offsets) = Ngrams(settings, batch);
+        var probabilities = _textcats[settings.Component].forward(ngrams, offsets, tokens, mask);
+        var knownMask = torch.tensor(known, [batch.Count, labels.Count], device: Device);
+        // Missing labels (not annotated) give no signal, as in spaCy's textcat loss.
+        var loss = nn.functional.binary_cross_entropy(probabilities.clamp(1e-6, 1 - 1e-6), torch.tensor(truth, [batch.Count, labels.Count], device: Device), reduction: nn.Reduction.None);
+        return (loss * knownMask).sum() / batch.Count;
+    }
+
+    private List<IReadOnlyDictionary<string, double>> PredictCats(TextcatSettings settings, IReadOnlyList<Example> batch, Tensor tokens, Tensor mask)
+    {
+        var labels = Labels.Textcat.GetValueOrDefault(settings.Component) ?? [];
+        var result = new List<IReadOnlyDictionary<string, double>>(batch.Count);
+        if (labels.Count == 0)
+        {
+            result.AddRange(batch.Select(_ => (IReadOnlyDictionary<string, double>)new Dictionary<string, double>()));
+            return result;
+        }
+
+        var (ngrams, offsets) = Ngrams(settings, batch);
+        var probabilities = _textcats[settings.Component].forward(ngrams, offsets, tokens, mask).cpu().data<float>().ToArray();
+        for (var b = 0; b < batch.Count; b++)
+        {
+            var cats = new Dictionary<string, double>(StringComparer.Ordinal);
+            for (var l = 0; l < labels.Count; l++)
+            {
+                cats[labels[l]] = probabilities[(b * labels.Count) + l];
+            }
+
+            result.Add(cats);
+        }
+
+        return result;
+    }
+
+    // ----- spancat -----
+
+    private Tensor? SpancatLoss(IReadOnlyList<Example> batch, int[] lengths, Tensor tokens)
+    {
+        var settings = Settings.Spancat!;
+        if (Labels.Spancat.Count == 0 || !batch.Any(e => e.SpanGroups.ContainsKey(settings.SpansKey)))
+        {
+            return null;
+        }
+
+        var (vectors, spans) = SpancatHead.Suggest(tokens, lengths, settings.SuggesterSizes);
+        var labelIndex = LabelIndex(Labels.Spancat);
+        var truth = new float[spans.Count * Labels.Spancat.Count];
+        var annotated = new float[spans.Count];
+        var goldByDoc = batch.Select(e => e.SpanGroups.TryGetValue(settings.SpansKey, out var group)
+            ? group.Where(s => labelIndex.ContainsKey(s.Label)).ToLookup(s => (s.Start, s.End), s => labelIndex[s.Label])
+            : null).ToList();
+        for (var s = 0; s < spans.Count; s++)
+        {
+            var (doc, start, end) = spans[s];
+            if (goldByDoc[doc] is not { } gold)
+            {
+                continue;
+            }
+
+            annotated[s] = 1;
+            foreach (var label in gold[(start, end)])
+            {
+                truth[(s * Labels.Spancat.Count) + label] = 1;
+            }
+        }
+
+        var probabilities = _spancat!.forward(vectors);
+        var loss = nn.functional.binary_cross_entropy(probabilities.clamp(1e-6, 1 - 1e-6), torch.tensor(truth, [spans.Count, Labels.Spancat.Count], device: Device), reduction: nn.Reduction.None);
+        return (loss * torch.tensor(annotated, [spans.Count, 1], device: Device)).sum() / batch.Count;
+    }
+
+    private List<IReadOnlyList<(LabeledSpan, double)>> PredictSpans(int[] lengths, Tensor tokens)
+    {
+        var settings = Settings.Spancat!;
+        var result = lengths.Select(_ => new List<(LabeledSpan, double)>()).ToList();
+        if (Labels.Spancat.Count == 0)
+        {
+            return [.. result];
+        }
+
+        var (vectors, spans) = SpancatHead.Suggest(tokens, lengths, settings.SuggesterSizes);
+        if (spans.Count == 0)
+        {
+            return [.. result];
+        }
+
+        var probabilities = _spancat!.forward(vectors).cpu().data<float>().ToArray();
+        var labels = Labels.Spancat.Count;
+        for (var s = 0; s < spans.Count; s++)
+        {
+            var (doc, start, end) = spans[s];
+            var candidates = Enumerable.Range(0, labels)
+                .Select(l => (Label: l, Score: (double)probabilities[(s * labels) + l]))
+                .Where(c => c.Score >= settings.Threshold)
+                .OrderByDescending(c => c.Score)
+                .Take(settings.MaxPositive ?? labels);
+            foreach (var (label, score) in candidates)
+            {
+                result[doc].Add((new LabeledSpan(start, end, Labels.Spancat[label]), score));
+            }
+        }
+
+        return [.. result.Select(r => (IReadOnlyList<(LabeledSpan, double)>)r.OrderBy(x => x.Item1.Start).ThenBy(x => x.Item1.End).ThenBy(x => x.Item1.Label, StringComparer.Ordinal).ToList())];
+    }
+
+    private static Dictionary<string, int> LabelIndex(IReadOnlyList<string> labels) =>
+        labels.Select((l, i) => (l, i)).ToDictionary(x => x.l, x => x.i, StringComparer.Ordinal);
+}

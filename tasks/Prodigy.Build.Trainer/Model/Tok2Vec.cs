@@ -1,0 +1,72 @@
+using Prodigy.Build.Trainer.Configuration;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Prodigy.Build.Trainer.Model;
+
+/// <summary>
+/// The shared token encoder, shaped as spaCy's Tok2Vec.v2: hashed embeddings of each attribute
+/// (four rows summed per table), concatenated and mixed by a normalized maxout layer, then
+/// <c>depth</c> residual blocks of a window of neighbours through a normalized maxout layer.
+/// </summary>
+public sealed class Tok2Vec : nn.Module<Tensor[], Tensor, Tensor>
+{
+    private readonly ModuleList<Embedding> _tables = new();
+    private readonly Maxout _mix;
+    private readonly ModuleList<Maxout> _blocks = new();
+    private readonly int _window;
+    private readonly double _dropout;
+
+    public Tok2Vec(Tok2VecSettings settings, double dropout) : base("tok2vec")
+    {
+        Width = settings.Width;
+        _window = settings.WindowSize;
+        _dropout = dropout;
+        for (var a = 0; a < settings.Attrs.Count; a++)
+        {
+            _tables.Add(nn.Embedding(settings.Rows[a], settings.Width));
+        }
+
+        _mix = new Maxout("mix", settings.Width * settings.Attrs.Count, settings.Width, settings.MaxoutPieces, normalize: true);
+        for (var d = 0; d < settings.Depth; d++)
+        {
+            _blocks.Add(new Maxout($"block{d}", settings.Width * ((2 * settings.WindowSize) + 1), settings.Width, settings.MaxoutPieces, normalize: true));
+        }
+
+        RegisterComponents();
+        foreach (var table in _tables)
+        {
+            // Small initial embeddings, as thinc's HashEmbed (uniform ±0.1).
+            using var noGrad = torch.no_grad();
+            nn.init.uniform_(table.weight!, -0.1, 0.1);
+        }
+    }
+
+    public int Width { get; }
+
+    /// <summary>
+    /// <paramref name="rows"/>[a]: [B, L, 4] row ids per attribute table; <paramref name="mask"/>: [B, L]
+    /// 1 for tokens, 0 for padding. Returns [B, L, Width], zero at padding.
+    /// </summary>
+    public override Tensor forward(Tensor[] rows, Tensor mask)
+    {
+        using var scope = NewDisposeScope();
+        var maskColumn = mask.unsqueeze(-1);
+        var embedded = new List<Tensor>(_tables.Count);
+        for (var a = 0; a < _tables.Count; a++)
+        {
+            embedded.Add(_tables[a].forward(rows[a]).sum(2));
+        }
+
+        var x = _mix.forward(torch.cat(embedded, 2));
+        x = nn.functional.dropout(x, _dropout, training) * maskColumn;
+        foreach (var block in _blocks)
+        {
+            var update = block.forward(Window.Expand(x, _window));
+            x = (x + nn.functional.dropout(update, _dropout, training)) * maskColumn;
+        }
+
+        return x.MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,304 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Prodigy.Build.Core.Spacy;
+using Prodigy.Build.Trainer.Configuration;
+using Prodigy.Build.Trainer.Data;
+using Prodigy.Build.Trainer.Inference;
+using Prodigy.Build.Trainer.Scoring;
+using Prodigy.Build.Trainer.Training;
+using TorchSharp;
+
+namespace Prodigy.Build.Trainer;
+
+/// <summary>
+/// <c>prodigy-build-train</c>: <c>train</c> a pipeline from a spaCy corpus and config, <c>evaluate</c> a
+/// trained pipeline on a corpus. Errors are printed in MSBuild's canonical form
+/// (<c>file(line,col): error PRD23xx: message</c>) so that the SDK turns them into build errors.
+/// </summary>
+public static class TrainerCommandLine
+{
+    public const string ToolName = "prodigy-build-train";
+
+    private const string Usage = """
+        Usage:
+          prodigy-build-train train --config config.cfg --output DIR [--train train.spacy] [--dev dev.spacy]
+                                    [--gpu-id -1] [--base-model DIR] [--label-stats] [--metrics FILE.json] [--threads N]
+          prodigy-build-train evaluate --model DIR --data dev.spacy [--gpu-id -1] [--metrics FILE.json]
+
+        --train/--dev default to [paths] train/dev of the config (relative to the current folder).
+        --gpu-id: -1 for the CPU (default), else the CUDA device (needs ProdigyTorchBackend=cuda).
+        """;
+
+    public static int Run(string[] args, TextWriter output, CancellationToken cancellationToken)
+    {
+        void Say(string line)
+        {
+            output.WriteLine(line);
+            output.Flush();
+        }
+
+        if (args.Length == 0 || args[0] is "-h" or "--help")
+        {
+            Say(Usage);
+            return args.Length == 0 ? 2 : 0;
+        }
+
+        Dictionary<string, string> options;
+        try
+        {
+            options = ParseOptions(args.AsSpan(1));
+        }
+        catch (ArgumentException e)
+        {
+            Say($"{ToolName}: error PRD2300: {e.Message}\n{Usage}");
+            return 2;
+        }
+
+        try
+        {
+            return args[0] switch
+            {
+                "train" => Train(options, Say, cancellationToken),
+                "evaluate" => Evaluate(options, Say),
+                _ => throw new ArgumentException($"unknown command '{args[0]}': train or evaluate"),
+            };
+        }
+        catch (TrainingConfigException e)
+        {
+            Say($"{e.ConfigPath}: error PRD2301: {e.Message}");
+            return 1;
+        }
+        catch (TorchBackendUnavailableException e)
+        {
+            Say($"{ToolName}: error PRD2302: {e.Message}");
+            return 1;
+        }
+        catch (TrainerInputException e)
+        {
+            Say($"{e.File ?? ToolName}: error {e.Code}: {e.Message}");
+            return 1;
+        }
+        catch (ArgumentException e)
+        {
+            Say($"{ToolName}: error PRD2300: {e.Message}\n{Usage}");
+            return 2;
+        }
+    }
+
+    private static int Train(Dictionary<string, string> options, Action<string> say, CancellationToken cancellationToken)
+    {
+        var configPath = Required(options, "config");
+        var output = Required(options, "output");
+        if (!File.Exists(configPath))
+        {
+            throw new TrainerInputException("PRD2303", $"the config does not exist: {configPath}", configPath);
+        }
+
+        var config = ResolvedConfig.Load(configPath);
+        var settings = TrainingSettings.From(config, warning => say($"{configPath}: warning PRD2310: {warning}"));
+        var trainPath = options.GetValueOrDefault("train") ?? config.String("paths", "train") ?? throw new TrainerInputException("PRD2304", "no training corpus: give --train or set [paths] train", configPath);
+        var devPath = options.GetValueOrDefault("dev") ?? config.String("paths", "dev") ?? throw new TrainerInputException("PRD2304", "no evaluation corpus: give --dev or set [paths] dev", configPath);
+        var device = StartTorch(options, say);
+        var train = ReadCorpus(trainPath, settings);
+        var dev = ReadCorpus(devPath, settings);
+        if (train.Count == 0)
+        {
+            throw new TrainerInputException("PRD2305", "the training corpus has no documents", trainPath);
+        }
+
+        if (dev.Count == 0)
+        {
+            throw new TrainerInputException("PRD2305", "the evaluation corpus has no documents", devPath);
+        }
+
+        say($"Training: {train.Count} | Evaluation: {dev.Count}");
+        say(device.type == DeviceType.CUDA ? $"Using GPU: {device.index}" : $"Using CPU ({torch.get_num_threads()} threads)");
+        var result = Training.Trainer.Train(
+            new TrainingRun
+            {
+                Settings = settings,
+                ConfigText = File.ReadAllText(configPath),
+                OutputDirectory = output,
+                Device = device,
+                LabelsFile = component => LabelsFile(config, component),
+                Log = say,
+                BaseModel = options.GetValueOrDefault("base-model"),
+            },
+            train,
+            dev,
+            cancellationToken);
+
+        var metrics = new JsonObject
+        {
+            ["score"] = result.BestScore,
+            ["best_step"] = result.BestStep,
+            ["steps"] = result.Steps,
+            ["epochs"] = result.Epochs,
+            ["seconds"] = Math.Round(result.Seconds, 3),
+            ["cancelled"] = result.Cancelled,
+            ["scores"] = ScoresJson(result.BestScores),
+        };
+        var metricsPath = options.GetValueOrDefault("metrics") ?? Path.Combine(output, "metrics.json");
+        Core.Config.AtomicFile.WriteAllBytes(metricsPath, JsonSerializer.SerializeToUtf8Bytes(metrics, new JsonSerializerOptions { WriteIndented = true }));
+        if (options.ContainsKey("label-stats"))
+        {
+            foreach (var line in LabelStats.Table(result.BestScores))
+            {
+                say(line);
+            }
+        }
+
+        if (result.Cancelled)
+        {
+            say($"Cancelled after {result.Steps} steps; the best model so far stays in {Path.Combine(output, "model-best")}");
+            return 1;
+        }
+
+        say(string.Create(CultureInfo.InvariantCulture, $"Saved pipeline to output directory: {Path.Combine(output, "model-best")} (score {result.BestScore:0.00} at step {result.BestStep}) and {Path.Combine(output, "model-last")}; {result.Steps} steps, {result.Epochs} epochs in {result.Seconds:0.0} s"));
+        return 0;
+    }
+
+    private static int Evaluate(Dictionary<string, string> options, Action<string> say)
+    {
+        var model = Required(options, "model");
+        var data = Required(options, "data");
+        var device = StartTorch(options, say);
+        using var pipeline = TrainedPipeline.Load(model, device);
+        var examples = data.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase)
+            ? throw new TrainerInputException("PRD2306", "evaluate reads a .spacy corpus; build one from the JSONL with prodigy-build data-to-spacy", data)
+            : ReadCorpus(data, pipeline.Settings);
+        var scores = pipeline.Score(examples);
+        var score = scores.Weighted(pipeline.Settings.ScoreWeights);
+        foreach (var (key, value) in scores.Values.OrderBy(s => s.Key, StringComparer.Ordinal))
+        {
+            say(string.Create(CultureInfo.InvariantCulture, $"{key,-24} {(value is { } v ? (v * 100).ToString("0.00", CultureInfo.InvariantCulture) : "-"),8}"));
+        }
+
+        say(string.Create(CultureInfo.InvariantCulture, $"{"SCORE",-24} {score,8:0.00}"));
+        foreach (var line in LabelStats.Table(scores))
+        {
+            say(line);
+        }
+
+        if (options.GetValueOrDefault("metrics") is { } metricsPath)
+        {
+            var metrics = new JsonObject { ["score"] = score, ["scores"] = ScoresJson(scores) };
+            Core.Config.AtomicFile.WriteAllBytes(metricsPath, JsonSerializer.SerializeToUtf8Bytes(metrics, new JsonSerializerOptions { WriteIndented = true }));
+        }
+
+        return 0;
+    }
+
+    /// <summary>The scores as spaCy writes them (numbers, per-type tables, AUC per type, descriptions).</summary>
+    internal static JsonObject ScoresJson(ScoreSet scores)
+    {
+        var json = new JsonObject();
+        foreach (var (key, value) in scores.Values.OrderBy(s => s.Key, StringComparer.Ordinal))
+        {
+            json[key] = value is { } v && !double.IsNaN(v) ? JsonValue.Create(v) : null;
+        }
+
+        foreach (var (key, value) in scores.Descriptions)
+        {
+            json[key] = value;
+        }
+
+        foreach (var (key, table) in scores.PerType.OrderBy(s => s.Key, StringComparer.Ordinal))
+        {
+            json[key] = table is null ? null : new JsonObject(table.Select(t => new KeyValuePair<string, JsonNode?>(t.Key, new JsonObject { ["p"] = t.Value.P, ["r"] = t.Value.R, ["f"] = t.Value.F })));
+        }
+
+        foreach (var (key, table) in scores.AucPerType)
+        {
+            json[key] = new JsonObject(table.Select(t => new KeyValuePair<string, JsonNode?>(t.Key, t.Value is { } v && !double.IsNaN(v) ? JsonValue.Create(v) : null)));
+        }
+
+        return json;
+    }
+
+    private static torch.Device StartTorch(Dictionary<string, string> options, Action<string> say)
+    {
+        var gpu = int.Parse(options.GetValueOrDefault("gpu-id") ?? "-1", CultureInfo.InvariantCulture);
+        TorchRuntime.Initialize(gpu >= 0 ? TorchDevice.Cuda : TorchDevice.Cpu, new TorchRuntimeOptions { Log = say });
+        if (options.GetValueOrDefault("threads") is { } threads)
+        {
+            torch.set_num_threads(int.Parse(threads, CultureInfo.InvariantCulture));
+        }
+
+        return gpu >= 0 ? new torch.Device(DeviceType.CUDA, gpu) : torch.CPU;
+    }
+
+    private static List<Example> ReadCorpus(string path, TrainingSettings settings)
+    {
+        if (!File.Exists(path))
+        {
+            throw new TrainerInputException("PRD2304", "the corpus does not exist; build it first (dotnet build -t:DataToSpacy)", path);
+        }
+
+        IReadOnlyList<SpacyDoc> docs;
+        try
+        {
+            docs = DocBin.Read(path);
+        }
+        catch (Exception e) when (e is InvalidDataException or FormatException or NotSupportedException or EndOfStreamException)
+        {
+            throw new TrainerInputException("PRD2307", $"the corpus cannot be read as a spaCy DocBin: {e.Message}", path);
+        }
+
+        return docs.Select(d => Example.FromDoc(d, settings.Ner?.IncorrectSpansKey ?? "incorrect_spans")).ToList();
+    }
+
+    private static IReadOnlyList<string>? LabelsFile(ResolvedConfig config, string component)
+    {
+        var section = $"initialize.components.{component}.labels";
+        if (config.String(section, "path") is not { } path || !File.Exists(path))
+        {
+            return null;
+        }
+
+        var labels = JsonSerializer.Deserialize<List<string>>(File.ReadAllText(path));
+        return labels;
+    }
+
+    private static string Required(Dictionary<string, string> options, string name) =>
+        options.GetValueOrDefault(name) ?? throw new ArgumentException($"--{name} is required");
+
+    private static Dictionary<string, string> ParseOptions(ReadOnlySpan<string> args)
+    {
+        var flags = new HashSet<string>(StringComparer.Ordinal) { "label-stats" };
+        var known = new HashSet<string>(StringComparer.Ordinal) { "config", "output", "train", "dev", "gpu-id", "base-model", "label-stats", "metrics", "threads", "model", "data" };
+        var options = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (!args[i].StartsWith("--", StringComparison.Ordinal) || !known.Contains(args[i][2..]))
+            {
+                throw new ArgumentException($"unknown argument '{args[i]}'");
+            }
+
+            var name = args[i][2..];
+            if (flags.Contains(name))
+            {
+                options[name] = "true";
+            }
+            else if (i + 1 < args.Length)
+            {
+                options[name] = args[++i];
+            }
+            else
+            {
+                throw new ArgumentException($"--{name} needs a value");
+            }
+        }
+
+        return options;
+    }
+}
+
+/// <summary>Bad input to the trainer: a code, the file, what is wrong.</summary>
+public sealed class TrainerInputException(string code, string message, string? file = null) : Exception(message)
+{
+    public string Code { get; } = code;
+
+    public string? File { get; } = file;
+}

@@ -1,0 +1,93 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Prodigy.Build.Core.Tokenization;
+using Prodigy.Build.Trainer.Configuration;
+using Prodigy.Build.Trainer.Model;
+
+namespace Prodigy.Build.Trainer.Training;
+
+/// <summary>
+/// A trained pipeline on disk (model-best/, model-last/): the config it was trained with, meta.json
+/// (language, pipeline, labels, scores, sizes), the tokenizer rules, the labels in output order,
+/// and the weights. Written into a temporary folder and renamed, so a reader never sees half of one.
+/// </summary>
+public static class ModelDirectory
+{
+    public const string WeightsFile = "weights.bin";
+    public const string LabelsFile = "labels.json";
+    public const string MetaFile = "meta.json";
+    public const string ConfigFile = "config.cfg";
+    public const string TokenizerFile = "tokenizer.rules.json";
+
+    public static void Save(string directory, Pipeline pipeline, string configText, string? tokenizerRulesPath, IReadOnlyDictionary<string, double?> scores, double score, int step, int epoch)
+    {
+        var full = Path.GetFullPath(directory);
+        var parent = Path.GetDirectoryName(full)!;
+        Directory.CreateDirectory(parent);
+        var temp = Path.Combine(parent, "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp");
+        Directory.CreateDirectory(temp);
+        try
+        {
+            File.WriteAllText(Path.Combine(temp, ConfigFile), configText);
+            pipeline.save(Path.Combine(temp, WeightsFile));
+            File.WriteAllText(Path.Combine(temp, LabelsFile), JsonSerializer.Serialize(pipeline.Labels, JsonOptions));
+            using (var rules = tokenizerRulesPath is null ? TokenizerRules.OpenBuiltInJson(pipeline.Settings.Language) : File.OpenRead(tokenizerRulesPath))
+            {
+                if (rules is not null)
+                {
+                    using var target = File.Create(Path.Combine(temp, TokenizerFile));
+                    rules.CopyTo(target);
+                }
+            }
+
+            var meta = new JsonObject
+            {
+                ["lang"] = pipeline.Settings.Language,
+                ["name"] = "pipeline",
+                ["version"] = "0.0.0",
+                ["trainer"] = "Prodigy.Build.Trainer " + TrainerVersion,
+                ["pipeline"] = new JsonArray([.. pipeline.Settings.Pipeline.Select(p => JsonValue.Create(p))]),
+                ["labels"] = JsonSerializer.SerializeToNode(pipeline.Labels, JsonOptions),
+                ["performance"] = new JsonObject(scores.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => new KeyValuePair<string, JsonNode?>(s.Key, s.Value is { } v ? JsonValue.Create(v) : null))),
+                ["score"] = score,
+                ["step"] = step,
+                ["epoch"] = epoch,
+                ["parameters"] = pipeline.parameters().Sum(p => p.numel()),
+            };
+            File.WriteAllText(Path.Combine(temp, MetaFile), meta.ToJsonString(JsonOptions));
+
+            // Swap: the old folder aside, the new one in, the old one away.
+            var old = full + ".old";
+            if (Directory.Exists(old))
+            {
+                Directory.Delete(old, recursive: true);
+            }
+
+            if (Directory.Exists(full))
+            {
+                Directory.Move(full, old);
+            }
+
+            Directory.Move(temp, full);
+            if (Directory.Exists(old))
+            {
+                Directory.Delete(old, recursive: true);
+            }
+        }
+        catch
+        {
+            if (Directory.Exists(temp))
+            {
+                Directory.Delete(temp, recursive: true);
+            }
+
+            throw;
+        }
+    }
+
+    public static string TrainerVersion { get; } =
+        typeof(ModelDirectory).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion ?? "unknown";
+
+    internal static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
+}

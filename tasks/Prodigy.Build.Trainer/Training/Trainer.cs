@@ -1,0 +1,197 @@
+using System.Diagnostics;
+using System.Globalization;
+using Prodigy.Build.Trainer.Configuration;
+using Prodigy.Build.Trainer.Data;
+using Prodigy.Build.Trainer.Model;
+using Prodigy.Build.Trainer.Scoring;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Prodigy.Build.Trainer.Training;
+
+/// <summary>What a training run needs besides the data.</summary>
+public sealed class TrainingRun
+{
+    public required TrainingSettings Settings { get; init; }
+
+    /// <summary>The config text, copied into each saved model.</summary>
+    public required string ConfigText { get; init; }
+
+    /// <summary>Where model-best/ and model-last/ go; null to save nothing (learning-curve points).</summary>
+    public string? OutputDirectory { get; init; }
+
+    /// <summary>Tokenizer rules to ship with the model (a rules JSON); null for the language's built-in rules.</summary>
+    public string? TokenizerRulesPath { get; init; }
+
+    public Device Device { get; init; } = CPU;
+
+    /// <summary>Labels from the corpus's label files, by component; null when a component has none.</summary>
+    public Func<string, IReadOnlyList<string>?> LabelsFile { get; init; } = _ => null;
+
+    public Action<string> Log { get; init; } = Console.WriteLine;
+
+    /// <summary>A pipeline to continue from (its labels are kept, new ones added).</summary>
+    public string? BaseModel { get; init; }
+}
+
+/// <summary>The outcome: the best scores and where they came from.</summary>
+public sealed record TrainingResult(double BestScore, int BestStep, ScoreSet BestScores, int Steps, int Epochs, double Seconds, bool Cancelled);
+
+/// <summary>
+/// spaCy's training loop: batches by words, one optimizer over the whole pipeline, an evaluation
+/// every eval_frequency steps (the first after step 0), model-best whenever the weighted score
+/// improves, and a stop at max_steps, max_epochs or after patience steps without improvement.
+/// </summary>
+public static class Trainer
+{
+    public static TrainingResult Train(TrainingRun run, IReadOnlyList<Example> train, IReadOnlyList<Example> dev, CancellationToken cancellationToken = default)
+    {
+        var settings = run.Settings;
+        var loop = settings.Loop;
+        torch.random.manual_seed(loop.Seed);
+        var shuffle = new Random(loop.Seed);
+        var stopwatch = Stopwatch.StartNew();
+
+        PipelineLabels? baseLabels = null;
+        if (run.BaseModel is not null)
+        {
+            baseLabels = System.Text.Json.JsonSerializer.Deserialize<PipelineLabels>(File.ReadAllText(Path.Combine(run.BaseModel, ModelDirectory.LabelsFile)));
+        }
+
+        var labels = PipelineLabels.Collect(settings, train, run.LabelsFile, baseLabels);
+        using var pipeline = new Pipeline(settings, labels, run.Device);
+        if (run.BaseModel is not null)
+        {
+            LoadCompatible(pipeline, Path.Combine(run.BaseModel, ModelDirectory.WeightsFile), baseLabels!, run.Log);
+        }
+
+        var components = settings.Pipeline.ToList();
+        var parameters = pipeline.parameters().ToList();
+        using var optimizer = loop.L2IsWeightDecay
+            ? (optim.Optimizer)optim.AdamW(parameters, loop.LearnRate, loop.Beta1, loop.Beta2, loop.Eps, loop.L2)
+            : optim.Adam(parameters, loop.LearnRate, loop.Beta1, loop.Beta2, loop.Eps, loop.L2);
+
+        run.Log($"Pipeline: [{string.Join(", ", components.Select(c => $"'{c}'"))}]");
+        run.Log("Initial learn rate: " + loop.LearnRate.ToString(CultureInfo.InvariantCulture));
+        var scoreColumns = settings.ScoreWeights.Where(w => w.Value is not null).Select(w => w.Key).ToList();
+        var table = new TrainingLog(run.Log, components, scoreColumns);
+        table.Header();
+
+        var losses = components.ToDictionary(c => c, _ => 0.0, StringComparer.Ordinal);
+        var best = double.NegativeInfinity;
+        var bestStep = 0;
+        var bestScores = new ScoreSet();
+        var lastScores = bestScores;
+        var lastScore = 0.0;
+        var step = 0;
+        var epoch = 0;
+        var batcher = new Batcher(loop);
+        var cancelled = false;
+        var stop = false;
+        while (!stop)
+        {
+            var order = train.ToArray();
+            shuffle.Shuffle(order);
+            var any = false;
+            foreach (var batch in batcher.Batches(order))
+            {
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    cancelled = true;
+                    stop = true;
+                    break;
+                }
+
+                any = true;
+                pipeline.train();
+                optimizer.zero_grad();
+                using (var scope = NewDisposeScope())
+                {
+                    var (total, perComponent) = pipeline.Loss(batch);
+                    if (total.requires_grad)
+                    {
+                        total.backward();
+                        if (loop.GradClip > 0)
+                        {
+                            nn.utils.clip_grad_norm_(parameters, loop.GradClip);
+                        }
+
+                        optimizer.step();
+                    }
+
+                    foreach (var (component, value) in perComponent)
+                    {
+                        losses[component] += value;
+                    }
+
+                    // The shared encoder learns from every component: its loss is their sum.
+                    if (losses.ContainsKey("tok2vec"))
+                    {
+                        losses["tok2vec"] += perComponent.Values.Sum();
+                    }
+                }
+
+                if (step % loop.EvalFrequency == 0)
+                {
+                    var predictions = pipeline.Predict(dev);
+                    lastScores = PipelineScores.Compute(settings, labels, dev, predictions);
+                    lastScore = lastScores.Weighted(settings.ScoreWeights);
+                    table.Row(epoch, step, losses, lastScores.Values, lastScore);
+                    foreach (var key in losses.Keys.ToList())
+                    {
+                        losses[key] = 0;
+                    }
+
+                    if (lastScore > best)
+                    {
+                        best = lastScore;
+                        bestStep = step;
+                        bestScores = lastScores;
+                        if (run.OutputDirectory is not null)
+                        {
+                            ModelDirectory.Save(Path.Combine(run.OutputDirectory, "model-best"), pipeline, run.ConfigText, run.TokenizerRulesPath, lastScores.Values, lastScore, step, epoch);
+                        }
+                    }
+                }
+
+                step++;
+                if ((loop.MaxSteps > 0 && step >= loop.MaxSteps) || (loop.Patience > 0 && step - bestStep >= loop.Patience))
+                {
+                    stop = true;
+                    break;
+                }
+            }
+
+            if (!any)
+            {
+                break;
+            }
+
+            epoch++;
+            if (loop.MaxEpochs > 0 && epoch >= loop.MaxEpochs)
+            {
+                stop = true;
+            }
+        }
+
+        if (run.OutputDirectory is not null && !cancelled && step > 0)
+        {
+            ModelDirectory.Save(Path.Combine(run.OutputDirectory, "model-last"), pipeline, run.ConfigText, run.TokenizerRulesPath, lastScores.Values, lastScore, step, epoch);
+        }
+
+        return new TrainingResult(double.IsNegativeInfinity(best) ? 0 : best, bestStep, bestScores, step, epoch, stopwatch.Elapsed.TotalSeconds, cancelled);
+    }
+
+    /// <summary>Loads a base model's weights where their shapes agree (output layers grow with new labels and start fresh).</summary>
+    private static void LoadCompatible(Pipeline pipeline, string weights, PipelineLabels baseLabels, Action<string> log)
+    {
+        var sameLabels = baseLabels.Ner.SequenceEqual(pipeline.Labels.Ner)
+            && baseLabels.Spancat.SequenceEqual(pipeline.Labels.Spancat)
+            && pipeline.Labels.Textcat.All(t => baseLabels.Textcat.TryGetValue(t.Key, out var l) && l.SequenceEqual(t.Value));
+        pipeline.load(weights, strict: sameLabels);
+        if (!sameLabels)
+        {
+            log("Base model: labels were added; the output layers of the changed components start fresh.");
+        }
+    }
+}
