@@ -30,8 +30,23 @@ public static class TrainerCommandLine
         --gpu-id: -1 for the CPU (default), else the CUDA device (needs ProdigyTorchBackend=cuda).
         """;
 
+    /// <summary>The process entry: Ctrl+C (or the build's interrupt) stops training at the next batch; the saved models stay.</summary>
+    public static int Start(string[] args)
+    {
+        using var cancellation = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            cancellation.Cancel();
+        };
+
+        return Run(args, Console.Out, cancellation.Token);
+    }
+
     public static int Run(string[] args, TextWriter output, CancellationToken cancellationToken)
     {
+        // @file: one argument per line (how the SDK's tasks pass arguments).
+        args = [.. args.SelectMany(a => a.StartsWith('@') && File.Exists(a[1..]) ? File.ReadAllLines(a[1..]).Where(l => l.Length > 0) : [a])];
         void Say(string line)
         {
             output.WriteLine(line);
@@ -114,7 +129,7 @@ public static class TrainerCommandLine
 
         say($"Training: {train.Count} | Evaluation: {dev.Count}");
         say(device.type == DeviceType.CUDA ? $"Using GPU: {device.index}" : $"Using CPU ({torch.get_num_threads()} threads)");
-        var result = Training.Trainer.Train(
+        var result = PipelineTrainer.Train(
             new TrainingRun
             {
                 Settings = settings,

@@ -1,10 +1,11 @@
+using Prodigy.Build.Core.Scoring;
 using Prodigy.Build.Trainer.Configuration;
 using Prodigy.Build.Trainer.Data;
 using Prodigy.Build.Trainer.Model;
 
 namespace Prodigy.Build.Trainer.Scoring;
 
-/// <summary>Scores a pipeline's predictions on gold examples, component by component, as spaCy's nlp.evaluate does.</summary>
+/// <summary>Scores a pipeline's predictions on gold examples, component by component, with spaCy's scorers (as its nlp.evaluate does).</summary>
 public static class PipelineScores
 {
     public static ScoreSet Compute(TrainingSettings settings, PipelineLabels labels, IReadOnlyList<Example> gold, IReadOnlyList<Prediction> predictions)
@@ -12,9 +13,9 @@ public static class PipelineScores
         var scores = new ScoreSet();
         if (settings.Ner is not null)
         {
-            scores.Merge(SpacyScorer.Ner(gold.Select((g, i) => (
-                new ScoredDoc { Length = g.Length, Entities = predictions[i].Entities.Select(e => (e.Label, e.Start, e.End)).ToList() },
-                new ScoredDoc { Length = g.Length, Entities = g.Entities?.Select(e => (e.Label, e.Start, e.End)).ToList(), EntityMissing = g.EntityMissing }))));
+            scores.Merge(ScoreSet.From(SpacyScorer.ScoreNer(gold.Select((g, i) => (
+                new ScoreDoc(g.Words, g.Spaces, entities: predictions[i].Entities.Select(Span).ToList()),
+                new ScoreDoc(g.Words, g.Spaces, entities: g.Entities?.Select(Span).ToList(), missingEntityTokens: g.Entities is null ? Enumerable.Repeat(true, g.Length).ToArray() : g.EntityMissing))))));
         }
 
         foreach (var textcat in settings.Textcats)
@@ -25,32 +26,27 @@ public static class PipelineScores
             var pairs = gold.Select((g, i) => (Gold: g, Pred: predictions[i]))
                 .Where(p => p.Gold.Cats.Keys.Any(known.Contains))
                 .Select(p => (
-                    new ScoredDoc { Length = p.Gold.Length, Cats = [.. p.Pred.Cats.GetValueOrDefault(textcat.Component) ?? new Dictionary<string, double>()] },
-                    new ScoredDoc { Length = p.Gold.Length, Cats = componentLabels.Where(p.Gold.Cats.ContainsKey).Select(l => new KeyValuePair<string, double>(l, p.Gold.Cats[l])).ToList() }))
+                    new ScoreDoc(p.Gold.Words, p.Gold.Spaces, cats: p.Pred.Cats.GetValueOrDefault(textcat.Component) ?? new Dictionary<string, double>()),
+                    new ScoreDoc(p.Gold.Words, p.Gold.Spaces, cats: componentLabels.Where(p.Gold.Cats.ContainsKey).Select(l => new KeyValuePair<string, double>(l, p.Gold.Cats[l])).ToList())))
                 .ToList();
-            scores.Merge(SpacyScorer.Cats(pairs, componentLabels, multiLabel: !textcat.Exclusive, positiveLabel: null, threshold: textcat.Exclusive ? null : textcat.Threshold));
+            var options = textcat.Exclusive ? CatsScoringOptions.Exclusive(componentLabels) : CatsScoringOptions.Multilabel(componentLabels, textcat.Threshold);
+            scores.Merge(ScoreSet.From(SpacyScorer.ScoreCats(pairs, options)));
         }
 
         if (settings.Spancat is { } spancat)
         {
             var key = spancat.SpansKey;
-            scores.Merge(SpacyScorer.Spans(
+            scores.Merge(ScoreSet.From(SpacyScorer.ScoreSpancat(
                 gold.Select((g, i) => (
-                    new ScoredDoc
-                    {
-                        Length = g.Length,
-                        Spans = new Dictionary<string, IReadOnlyList<(string, int, int)>> { [key] = predictions[i].Spans.GetValueOrDefault(key)?.Select(s => (s.Span.Label, s.Span.Start, s.Span.End)).ToList() ?? [] },
-                    },
-                    new ScoredDoc
-                    {
-                        Length = g.Length,
-                        Spans = g.SpanGroups.TryGetValue(key, out var group)
-                            ? new Dictionary<string, IReadOnlyList<(string, int, int)>> { [key] = group.Select(s => (s.Label, s.Start, s.End)).ToList() }
-                            : new Dictionary<string, IReadOnlyList<(string, int, int)>>(),
-                    })),
-                key));
+                    new ScoreDoc(g.Words, g.Spaces, spanGroups: new Dictionary<string, IReadOnlyList<ScoreSpan>> { [key] = predictions[i].Spans.GetValueOrDefault(key)?.Select(s => Span(s.Span)).ToList() ?? [] }),
+                    new ScoreDoc(g.Words, g.Spaces, spanGroups: g.SpanGroups.TryGetValue(key, out var group)
+                        ? new Dictionary<string, IReadOnlyList<ScoreSpan>> { [key] = group.Select(Span).ToList() }
+                        : new Dictionary<string, IReadOnlyList<ScoreSpan>>()))),
+                key)));
         }
 
         return scores;
     }
+
+    private static ScoreSpan Span(LabeledSpan span) => new(span.Start, span.End, span.Label);
 }

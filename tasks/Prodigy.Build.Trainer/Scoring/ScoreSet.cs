@@ -1,3 +1,5 @@
+using Prodigy.Build.Core.Scoring;
+
 namespace Prodigy.Build.Trainer.Scoring;
 
 /// <summary>
@@ -10,12 +12,41 @@ public sealed class ScoreSet
     public Dictionary<string, double?> Values { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Per-type p/r/f tables by key; a key with a null table is spaCy's None.</summary>
-    public Dictionary<string, IReadOnlyDictionary<string, PrfValues>?> PerType { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, IReadOnlyDictionary<string, Prf>?> PerType { get; } = new(StringComparer.Ordinal);
 
     /// <summary><c>cats_auc_per_type</c>: label → AUC (null when the gold values are not binary).</summary>
     public Dictionary<string, IReadOnlyDictionary<string, double?>> AucPerType { get; } = new(StringComparer.Ordinal);
 
     public Dictionary<string, string?> Descriptions { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>spaCy's NER or span scores.</summary>
+    public static ScoreSet From(SpanScores scores)
+    {
+        var set = new ScoreSet();
+        set.Values[scores.Attr + "_p"] = scores.Precision;
+        set.Values[scores.Attr + "_r"] = scores.Recall;
+        set.Values[scores.Attr + "_f"] = scores.F;
+        set.PerType[scores.Attr + "_per_type"] = scores.PerType;
+        return set;
+    }
+
+    /// <summary>spaCy's text classification scores (the "cats" attribute).</summary>
+    public static ScoreSet From(CatsScores scores)
+    {
+        var set = new ScoreSet();
+        set.Values["cats_score"] = scores.Score;
+        set.Descriptions["cats_score_desc"] = scores.ScoreDescription;
+        set.Values["cats_micro_p"] = scores.Micro.Precision;
+        set.Values["cats_micro_r"] = scores.Micro.Recall;
+        set.Values["cats_micro_f"] = scores.Micro.FScore;
+        set.Values["cats_macro_p"] = scores.Macro.P;
+        set.Values["cats_macro_r"] = scores.Macro.R;
+        set.Values["cats_macro_f"] = scores.Macro.F;
+        set.Values["cats_macro_auc"] = scores.MacroAuc;
+        set.PerType["cats_f_per_type"] = scores.CountsPerType.ToDictionary(c => c.Key, c => new Prf(c.Value.Precision, c.Value.Recall, c.Value.FScore), StringComparer.Ordinal);
+        set.AucPerType["cats_auc_per_type"] = scores.AucPerType;
+        return set;
+    }
 
     /// <summary>Adds another component's scores; later keys win, as in spaCy's nlp.evaluate.</summary>
     public void Merge(ScoreSet other)

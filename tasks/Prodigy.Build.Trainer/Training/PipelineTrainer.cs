@@ -42,7 +42,7 @@ public sealed record TrainingResult(double BestScore, int BestStep, ScoreSet Bes
 /// every eval_frequency steps (the first after step 0), model-best whenever the weighted score
 /// improves, and a stop at max_steps, max_epochs or after patience steps without improvement.
 /// </summary>
-public static class Trainer
+public static class PipelineTrainer
 {
     public static TrainingResult Train(TrainingRun run, IReadOnlyList<Example> train, IReadOnlyList<Example> dev, CancellationToken cancellationToken = default)
     {

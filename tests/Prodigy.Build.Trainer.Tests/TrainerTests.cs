@@ -1,0 +1,147 @@
+using Prodigy.Build.Trainer.Data;
+using Prodigy.Build.Trainer.Inference;
+using Prodigy.Build.Trainer.Training;
+using Xunit.Abstractions;
+
+namespace Prodigy.Build.Trainer.Tests;
+
+/// <summary>Training on tiny data, each component, mixed, binary NER, determinism, cancellation, loading back.</summary>
+[Collection(TorchCollection.Name)]
+public sealed class TrainerTests(TorchRuntimeFixture fixture, ITestOutputHelper log) : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("prodigy-trainer-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private TrainingResult Train(IReadOnlyList<string> components, List<Example> train, List<Example> dev, string? output = null, int maxSteps = 120, CancellationToken cancellationToken = default)
+    {
+        Assert.NotNull(fixture.Info);
+        var (settings, text) = TinyData.Config(components, maxSteps);
+        return PipelineTrainer.Train(new TrainingRun { Settings = settings, ConfigText = text, OutputDirectory = output, Log = log.WriteLine }, train, dev, cancellationToken);
+    }
+
+    [Fact]
+    public void Ner_learns_entities_and_reports_spacy_scores()
+    {
+        var result = Train(["ner"], TinyData.Examples(200, 1), TinyData.Examples(60, 2));
+
+        Assert.True(result.BestScores.Values["ents_f"] >= 0.9, $"ents_f {result.BestScores.Values["ents_f"]}");
+        Assert.Equal(result.BestScores.Values["ents_f"]!.Value, result.BestScore, 9);
+        Assert.Contains("BRAND", result.BestScores.PerType["ents_per_type"]!.Keys);
+    }
+
+    [Fact]
+    public void Exclusive_textcat_learns_categories()
+    {
+        // Bag-of-words weights start at zero and move by the learn rate: a few hundred steps.
+        var result = Train(["textcat"], TinyData.Examples(200, 3, entities: false, cats: true), TinyData.Examples(60, 4, entities: false, cats: true), maxSteps: 400);
+
+        Assert.True(result.BestScores.Values["cats_score"] >= 0.9, $"cats_score {result.BestScores.Values["cats_score"]}");
+        Assert.Equal("macro F", result.BestScores.Descriptions["cats_score_desc"]);
+    }
+
+    [Fact]
+    public void Multilabel_textcat_is_scored_by_macro_auc()
+    {
+        var result = Train(["textcat_multilabel"], TinyData.Examples(200, 5, entities: false, multilabel: true), TinyData.Examples(60, 6, entities: false, multilabel: true));
+
+        Assert.Equal("macro AUC", result.BestScores.Descriptions["cats_score_desc"]);
+        Assert.True(result.BestScores.Values["cats_macro_auc"] >= 0.9, $"auc {result.BestScores.Values["cats_macro_auc"]}");
+    }
+
+    [Fact]
+    public void Spancat_learns_labelled_spans()
+    {
+        var result = Train(["spancat"], TinyData.Examples(200, 7, entities: false, spans: true), TinyData.Examples(60, 8, entities: false, spans: true), maxSteps: 160);
+
+        Assert.True(result.BestScores.Values["spans_sc_f"] >= 0.8, $"spans_sc_f {result.BestScores.Values["spans_sc_f"]}");
+    }
+
+    [Fact]
+    public void A_mixed_pipeline_trains_every_component_over_one_encoder()
+    {
+        var result = Train(["ner", "textcat"], TinyData.Examples(200, 9, cats: true), TinyData.Examples(60, 10, cats: true));
+
+        Assert.True(result.BestScores.Values["ents_f"] >= 0.8, $"ents_f {result.BestScores.Values["ents_f"]}");
+        Assert.True(result.BestScores.Values["cats_score"] >= 0.8, $"cats_score {result.BestScores.Values["cats_score"]}");
+    }
+
+    [Fact]
+    public void Binary_ner_data_trains_with_missing_tokens_and_rejected_spans()
+    {
+        // ner.teach data: only the suggested span is known; accepted ones are entities, rejected
+        // ones (here: a wrong token suggested) are known not to be; every other token is missing.
+        var random = new Random(11);
+        var train = TinyData.Examples(400, 11).Select((e, i) =>
+        {
+            var brand = e.Entities![0];
+            var missing = Enumerable.Repeat(true, e.Length).ToArray();
+            if (i % 2 == 0)
+            {
+                missing[brand.Start] = false;
+                return new Example { Words = e.Words, Spaces = e.Spaces, Norms = e.Norms, Entities = [brand], EntityMissing = missing };
+            }
+
+            var wrong = Enumerable.Range(0, e.Length).Where(t => t != brand.Start).ElementAt(random.Next(e.Length - 1));
+            return new Example
+            {
+                Words = e.Words,
+                Spaces = e.Spaces,
+                Norms = e.Norms,
+                Entities = [],
+                EntityMissing = missing,
+                IncorrectEntities = [new LabeledSpan(wrong, wrong + 1, "BRAND")],
+            };
+        }).ToList();
+
+        var result = Train(["ner"], train, TinyData.Examples(60, 12), maxSteps: 400);
+
+        Assert.True(result.BestScores.Values["ents_f"] >= 0.7, $"ents_f {result.BestScores.Values["ents_f"]}");
+    }
+
+    [Fact]
+    public void The_same_seed_gives_the_same_scores_and_weights()
+    {
+        var first = Path.Combine(_directory, "a");
+        var second = Path.Combine(_directory, "b");
+
+        var a = Train(["ner", "textcat"], TinyData.Examples(120, 13, cats: true), TinyData.Examples(40, 14, cats: true), first, maxSteps: 60);
+        var b = Train(["ner", "textcat"], TinyData.Examples(120, 13, cats: true), TinyData.Examples(40, 14, cats: true), second, maxSteps: 60);
+
+        Assert.Equal(a.BestScore, b.BestScore);
+        Assert.Equal(a.BestStep, b.BestStep);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(first, "model-best", "weights.bin")), File.ReadAllBytes(Path.Combine(second, "model-best", "weights.bin")));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(first, "model-last", "weights.bin")), File.ReadAllBytes(Path.Combine(second, "model-last", "weights.bin")));
+    }
+
+    [Fact]
+    public void A_cancelled_run_stops_and_writes_no_model_last()
+    {
+        using var cancellation = new CancellationTokenSource();
+        cancellation.Cancel();
+        var models = Path.Combine(_directory, "cancelled");
+
+        var result = Train(["ner"], TinyData.Examples(50, 15), TinyData.Examples(10, 16), models, cancellationToken: cancellation.Token);
+
+        Assert.True(result.Cancelled);
+        Assert.Equal(0, result.Steps);
+        Assert.False(Directory.Exists(Path.Combine(models, "model-last")));
+    }
+
+    [Fact]
+    public void A_saved_model_loads_back_and_finds_entities_and_categories_in_text()
+    {
+        var models = Path.Combine(_directory, "saved");
+        Train(["ner", "textcat"], TinyData.Examples(200, 17, cats: true), TinyData.Examples(60, 18, cats: true), models);
+        var meta = File.ReadAllText(Path.Combine(models, "model-best", "meta.json"));
+        Assert.Contains("\"ents_f\"", meta, StringComparison.Ordinal);
+
+        using var pipeline = TrainedPipeline.Load(Path.Combine(models, "model-best"));
+        var doc = pipeline.Process("My Gucci bag is perfect.");
+
+        Assert.Equal(["My", "Gucci", "bag", "is", "perfect", "."], doc.Tokens.Select(t => t.Text));
+        var entity = Assert.Single(doc.Entities);
+        Assert.Equal(("Gucci", "BRAND", 3, 8), (entity.Text, entity.Label, entity.Start, entity.End));
+        Assert.True(doc.Cats["textcat"]["POSITIVE"] > 0.5, $"POSITIVE {doc.Cats["textcat"]["POSITIVE"]}");
+    }
+}
