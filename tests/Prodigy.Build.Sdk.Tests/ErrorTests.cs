@@ -51,6 +51,23 @@ public sealed class ErrorTests : IDisposable
     }
 
     [Theory]
+    [InlineData("ProdigyGpuId", "first", "PRD0020")]
+    [InlineData("ProdigyTorchBackend", "rocm", "PRD0021")]
+    [InlineData("ProdigyGpuId", "0", "PRD0022")]
+    [InlineData("ProdigyBaseModel", "old-model", "PRD0023")]
+    [InlineData("ProdigyTrainThreads", "many", "PRD0024")]
+    [InlineData("ProdigyTrainerPath", "nowhere/trainer.dll", "PRD0025")]
+    public void A_bad_training_setting_is_an_error_that_names_it(string property, string value, string code)
+    {
+        _project.File("data/a.jsonl", Line).Item("NerDataset", "data/a.jsonl").Property(property, value);
+
+        var error = _project.Build("Train").ShouldFailWith(code);
+
+        Assert.Contains(property == "ProdigyGpuId" && code == "PRD0022" ? "ProdigyTorchBackend" : property, error.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_project.Directory, "bin", "Debug", "model")));
+    }
+
+    [Theory]
     [InlineData("0.2")]
     [InlineData(".5")]
     [InlineData("0.05")]

@@ -21,6 +21,7 @@ public sealed class SampleTests : IDisposable
                 ["ProdigySamplesBuildRepo"] = "false",
                 ["ProdigyTasksAssembly"] = TestPaths.TasksAssembly,
                 ["ProdigyToolPath"] = TestPaths.Tool,
+                ["ProdigyTrainerPath"] = TestPaths.Trainer,
             }).ShouldSucceed();
 
         var corpus = Path.Combine(_dir, "bin", "Debug", "corpus");
@@ -32,5 +33,38 @@ public sealed class SampleTests : IDisposable
         }
 
         Assert.Empty(outcome.Warnings);
+    }
+
+    [Fact]
+    public void The_ner_textcat_sample_trains_on_build_and_then_is_up_to_date()
+    {
+        var properties = new Dictionary<string, string>
+        {
+            ["BaseOutputPath"] = Path.Combine(_dir, "bin") + Path.DirectorySeparatorChar,
+            ["BaseIntermediateOutputPath"] = Path.Combine(_dir, "obj") + Path.DirectorySeparatorChar,
+            ["ProdigySamplesBuildRepo"] = "false",
+            ["ProdigyTasksAssembly"] = TestPaths.TasksAssembly,
+            ["ProdigyToolPath"] = TestPaths.Tool,
+            ["ProdigyTrainerPath"] = TestPaths.Trainer,
+        };
+        var project = Path.Combine(TestPaths.RepoRoot, "samples", "ner-textcat", "NerTextcat.csproj");
+
+        var first = ProjectBuilder.BuildProject(project, globalProperties: properties).ShouldSucceed();
+
+        Assert.Contains("train: rebuilding, it has not been built yet", first.Messages);
+        Assert.Contains(first.Messages, m => m.StartsWith("E    #       LOSS TOK2VEC  LOSS NER  LOSS TEXTCAT  ENTS_F", StringComparison.Ordinal));
+        var models = Path.Combine(_dir, "bin", "Debug", "model");
+        foreach (var file in new[] { "model-best/meta.json", "model-best/weights.bin", "model-best/config.cfg", "model-best/tokenizer.rules.json", "model-last/weights.bin", "metrics.json" })
+        {
+            Assert.True(File.Exists(Path.Combine(models, file)), file + " is missing.\n" + first.Log);
+        }
+
+        var meta = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(models, "model-best", "meta.json")))!;
+        Assert.Equal("en", (string?)meta["lang"]);
+        Assert.True((double)meta["performance"]!["ents_f"]! > 0.5, first.Log);
+
+        var second = ProjectBuilder.BuildProject(project, globalProperties: properties).ShouldSucceed();
+        Assert.Contains("train: up to date", second.Messages);
+        Assert.DoesNotContain(second.Messages, m => m.StartsWith("prodigy-build train", StringComparison.Ordinal));
     }
 }

@@ -19,6 +19,9 @@ internal static class TestPaths
 
     public static string FakeTool => Built("Prodigy.Build.FakeTool");
 
+    /// <summary>The trainer, built with TorchSharp-cpu beside it.</summary>
+    public static string Trainer => Built("Prodigy.Build.Trainer");
+
     public static string Configuration => Metadata("Configuration");
 
     private static string Built(string key)
