@@ -35,11 +35,11 @@ public sealed class Maxout : nn.Module<Tensor, Tensor>
     }
 }
 
-/// <summary>Neighbour features: each position gets its own vector and those of <c>window</c> neighbours on each side (zeros beyond the doc).</summary>
+/// <summary>Neighbour features: each token gets its own vector and those of <c>window</c> neighbours on each side (zeros beyond its doc).</summary>
 public static class Window
 {
-    /// <summary><paramref name="input"/> [B, L, W], already zero at padding → [B, L, (2·window+1)·W].</summary>
-    public static Tensor Expand(Tensor input, int window)
+    /// <summary><paramref name="input"/> [T, W] packed tokens → [T, (2·window+1)·W].</summary>
+    public static Tensor Expand(Tensor input, int window, TokenLayout layout)
     {
         if (window == 0)
         {
@@ -47,7 +47,7 @@ public static class Window
         }
 
         var parts = new List<Tensor>();
-        var length = input.shape[1];
+        var total = input.shape[0];
         for (var offset = -window; offset <= window; offset++)
         {
             if (offset == 0)
@@ -56,14 +56,15 @@ public static class Window
                 continue;
             }
 
-            // Shift along the sequence; positions that fall off the doc get zeros.
-            var pad = Math.Min(Math.Abs(offset), length);
-            var padding = torch.zeros([input.shape[0], pad, input.shape[2]], dtype: input.dtype, device: input.device);
-            parts.Add(offset < 0
-                ? torch.cat([padding, input[.., ..(int)(length - pad), ..]], 1)
-                : torch.cat([input[.., (int)pad.., ..], padding], 1));
+            // Row i takes row i+offset; rows past either end, or in another doc, get zeros.
+            var shift = (int)Math.Min(Math.Abs(offset), total);
+            var padding = torch.zeros([shift, input.shape[1]], dtype: input.dtype, device: input.device);
+            var shifted = offset > 0
+                ? torch.cat([input[shift.., ..], padding], 0)
+                : torch.cat([padding, input[..(int)(total - shift), ..]], 0);
+            parts.Add(shifted * layout.NeighbourMask(offset));
         }
 
-        return torch.cat(parts, 2);
+        return torch.cat(parts, 1);
     }
 }

@@ -8,7 +8,7 @@ namespace Prodigy.Build.Trainer.Model;
 /// The NER head: each token, with its neighbours, through a maxout hidden layer to BILUO tag scores
 /// (O, then B, I, L, U per label). Decoded by <see cref="Biluo.Decode"/> into valid entity sequences.
 /// </summary>
-public sealed class NerHead : nn.Module<Tensor, Tensor>
+public sealed class NerHead : nn.Module
 {
     private readonly Maxout _hidden;
     private readonly Linear _output;
@@ -20,11 +20,11 @@ public sealed class NerHead : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    /// <summary>[B, L, W] → tag scores [B, L, T].</summary>
-    public override Tensor forward(Tensor tokens)
+    /// <summary>[T, W] packed tokens → tag scores [T, tags].</summary>
+    public Tensor Forward(Tensor tokens, TokenLayout layout)
     {
         using var scope = NewDisposeScope();
-        return _output.forward(_hidden.forward(Window.Expand(tokens, 1))).MoveToOuterDisposeScope();
+        return _output.forward(_hidden.forward(Window.Expand(tokens, 1, layout))).MoveToOuterDisposeScope();
     }
 }
 

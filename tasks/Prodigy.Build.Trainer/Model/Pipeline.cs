@@ -18,6 +18,10 @@ public sealed class Pipeline : nn.Module
     private readonly SpancatHead? _spancat;
     private readonly FeatureExtractor _features;
 
+    // An example's embedding rows and n-gram buckets never change: computed once, reused every epoch.
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<Example, long[][]> _rowCache = new();
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<Example, Dictionary<int, long[]>> _ngramCache = new();
+
     public Pipeline(TrainingSettings settings, PipelineLabels labels, Device device) : base("pipeline")
     {
         Settings = settings;
@@ -57,11 +61,12 @@ public sealed class Pipeline : nn.Module
     /// <summary>Losses of one batch: the total (to backpropagate) and each component's value.</summary>
     public (Tensor Total, Dictionary<string, double> PerComponent) Loss(IReadOnlyList<Example> batch)
     {
-        var (lengths, rows, mask) = Encode(batch);
-        var tokens = _tok2vec.forward(rows, mask);
+        var (layout, rows) = Encode(batch);
+        using var disposeLayout = layout;
+        var tokens = _tok2vec.Forward(rows, layout);
         var losses = new List<Tensor>();
         var perComponent = new Dictionary<string, double>(StringComparer.Ordinal);
-        if (_ner is not null && NerLoss(batch, lengths, tokens) is { } ner)
+        if (_ner is not null && NerLoss(batch, layout, tokens) is { } ner)
         {
             losses.Add(ner);
             perComponent[NerName] = ner.item<float>();
@@ -69,14 +74,14 @@ public sealed class Pipeline : nn.Module
 
         foreach (var textcat in Settings.Textcats)
         {
-            if (TextcatLoss(textcat, batch, tokens, mask) is { } loss)
+            if (TextcatLoss(textcat, batch, tokens, layout) is { } loss)
             {
                 losses.Add(loss);
                 perComponent[textcat.Component] = loss.item<float>();
             }
         }
 
-        if (_spancat is not null && SpancatLoss(batch, lengths, tokens) is { } spans)
+        if (_spancat is not null && SpancatLoss(batch, layout, tokens) is { } spans)
         {
             losses.Add(spans);
             perComponent[SpancatName] = spans.item<float>();
@@ -101,11 +106,12 @@ public sealed class Pipeline : nn.Module
         {
             using var scope = NewDisposeScope();
             var batch = examples.Skip(offset).Take(batchSize).ToList();
-            var (lengths, rows, mask) = Encode(batch);
-            var tokens = _tok2vec.forward(rows, mask);
-            var entities = _ner is null ? null : PredictEntities(batch, lengths, tokens);
-            var cats = Settings.Textcats.ToDictionary(t => t.Component, t => PredictCats(t, batch, tokens, mask), StringComparer.Ordinal);
-            var spans = _spancat is null ? null : PredictSpans(lengths, tokens);
+            var (layout, rows) = Encode(batch);
+            using var disposeLayout = layout;
+            var tokens = _tok2vec.Forward(rows, layout);
+            var entities = _ner is null ? null : PredictEntities(batch, layout, tokens);
+            var cats = Settings.Textcats.ToDictionary(t => t.Component, t => PredictCats(t, batch, tokens, layout), StringComparer.Ordinal);
+            var spans = _spancat is null ? null : PredictSpans(layout, tokens);
             for (var i = 0; i < batch.Count; i++)
             {
                 predictions.Add(new Prediction
@@ -125,42 +131,34 @@ public sealed class Pipeline : nn.Module
 
     // ----- tensors of a batch -----
 
-    private (int[] Lengths, Tensor[] Rows, Tensor Mask) Encode(IReadOnlyList<Example> batch)
+    private (TokenLayout Layout, Tensor[] Rows) Encode(IReadOnlyList<Example> batch)
     {
-        var lengths = batch.Select(e => e.Length).ToArray();
-        var maxLength = Math.Max(1, lengths.DefaultIfEmpty(0).Max());
+        var layout = new TokenLayout(batch.Select(e => e.Length).ToArray(), Device);
         var attrs = Settings.Tok2Vec.Attrs.Count;
         var rows = new long[attrs][];
         for (var a = 0; a < attrs; a++)
         {
-            rows[a] = new long[batch.Count * maxLength * FeatureExtractor.HashesPerAttr];
+            rows[a] = new long[layout.Total * FeatureExtractor.HashesPerAttr];
         }
 
-        var mask = new float[batch.Count * maxLength];
         for (var b = 0; b < batch.Count; b++)
         {
-            var ids = _features.TokenRows(batch[b]);
+            var ids = _rowCache.GetValue(batch[b], _features.TokenRows);
             for (var a = 0; a < attrs; a++)
             {
-                Array.Copy(ids[a], 0, rows[a], b * maxLength * FeatureExtractor.HashesPerAttr, ids[a].Length);
-            }
-
-            for (var t = 0; t < lengths[b]; t++)
-            {
-                mask[(b * maxLength) + t] = 1;
+                Array.Copy(ids[a], 0, rows[a], layout.Starts[b] * FeatureExtractor.HashesPerAttr, ids[a].Length);
             }
         }
 
-        var tensors = rows.Select(r => torch.tensor(r, [batch.Count, maxLength, FeatureExtractor.HashesPerAttr], device: Device)).ToArray();
-        return (lengths, tensors, torch.tensor(mask, [batch.Count, maxLength], device: Device));
+        var tensors = rows.Select(r => torch.tensor(r, [layout.Total, FeatureExtractor.HashesPerAttr], device: Device)).ToArray();
+        return (layout, tensors);
     }
 
     // ----- NER -----
 
-    private Tensor? NerLoss(IReadOnlyList<Example> batch, int[] lengths, Tensor tokens)
+    private Tensor? NerLoss(IReadOnlyList<Example> batch, TokenLayout layout, Tensor tokens)
     {
-        var maxLength = (int)tokens.shape[1];
-        var gold = new long[batch.Count * maxLength];
+        var gold = new long[layout.Total];
         Array.Fill(gold, -100L);
         var known = 0;
         var rejected = new List<(long Flat, long Tag)>();
@@ -174,7 +172,7 @@ public sealed class Pipeline : nn.Module
                 {
                     if (!example.EntityMissing![t])
                     {
-                        gold[(b * maxLength) + t] = Biluo.Outside;
+                        gold[layout.Starts[b] + t] = Biluo.Outside;
                         known++;
                     }
                 }
@@ -188,7 +186,7 @@ public sealed class Pipeline : nn.Module
 
                     for (var t = entity.Start; t < entity.End; t++)
                     {
-                        gold[(b * maxLength) + t] = Biluo.TagOf(t, entity.Start, entity.End, label);
+                        gold[layout.Starts[b] + t] = Biluo.TagOf(t, entity.Start, entity.End, label);
                     }
                 }
             }
@@ -199,7 +197,7 @@ public sealed class Pipeline : nn.Module
                 {
                     for (var t = entity.Start; t < entity.End; t++)
                     {
-                        rejected.Add(((b * maxLength) + t, Biluo.TagOf(t, entity.Start, entity.End, label)));
+                        rejected.Add((layout.Starts[b] + t, Biluo.TagOf(t, entity.Start, entity.End, label)));
                     }
                 }
             }
@@ -210,7 +208,7 @@ public sealed class Pipeline : nn.Module
             return null;
         }
 
-        var scores = _ner!.forward(tokens).reshape(-1, Biluo.TagCount(Math.Max(Labels.Ner.Count, 1)));
+        var scores = _ner!.Forward(tokens, layout);
         Tensor? loss = null;
         if (known > 0)
         {
@@ -230,17 +228,17 @@ public sealed class Pipeline : nn.Module
         return loss;
     }
 
-    private List<IReadOnlyList<LabeledSpan>> PredictEntities(IReadOnlyList<Example> batch, int[] lengths, Tensor tokens)
+    private List<IReadOnlyList<LabeledSpan>> PredictEntities(IReadOnlyList<Example> batch, TokenLayout layout, Tensor tokens)
     {
         var tags = Biluo.TagCount(Math.Max(Labels.Ner.Count, 1));
-        var logProbs = _ner!.forward(tokens).log_softmax(-1).cpu();
-        var maxLength = (int)tokens.shape[1];
+        var logProbs = _ner!.Forward(tokens, layout).log_softmax(-1).cpu();
         var all = logProbs.data<float>().ToArray();
+        var lengths = layout.Lengths;
         var result = new List<IReadOnlyList<LabeledSpan>>(batch.Count);
         for (var b = 0; b < batch.Count; b++)
         {
             var slice = new float[lengths[b] * tags];
-            Array.Copy(all, (long)b * maxLength * tags, slice, 0, slice.Length);
+            Array.Copy(all, (long)layout.Starts[b] * tags, slice, 0, slice.Length);
             result.Add(Labels.Ner.Count == 0
                 ? []
                 : Biluo.Decode(slice, lengths[b], tags).Select(e => new LabeledSpan(e.Start, e.End, Labels.Ner[e.Label])).ToList());
@@ -258,13 +256,22 @@ public sealed class Pipeline : nn.Module
         for (var b = 0; b < batch.Count; b++)
         {
             offsets[b] = ids.Count;
-            ids.AddRange(FeatureExtractor.NgramRows(batch[b], settings.NgramSize));
+            var byLength = _ngramCache.GetOrCreateValue(batch[b]);
+            lock (byLength)
+            {
+                if (!byLength.TryGetValue(settings.NgramSize, out var rows))
+                {
+                    byLength[settings.NgramSize] = rows = FeatureExtractor.NgramRows(batch[b], settings.NgramSize);
+                }
+
+                ids.AddRange(rows);
+            }
         }
 
         return (torch.tensor(ids.ToArray(), device: Device), torch.tensor(offsets, device: Device));
     }
 
-    private Tensor? TextcatLoss(TextcatSettings settings, IReadOnlyList<Example> batch, Tensor tokens, Tensor mask)
+    private Tensor? TextcatLoss(TextcatSettings settings, IReadOnlyList<Example> batch, Tensor tokens, TokenLayout layout)
     {
         var labels = Labels.Textcat.GetValueOrDefault(settings.Component) ?? [];
         if (labels.Count == 0)
@@ -294,14 +301,14 @@ public sealed class Pipeline : nn.Module
         }
 
         var (ngrams, offsets) = Ngrams(settings, batch);
-        var probabilities = _textcats[settings.Component].forward(ngrams, offsets, tokens, mask);
+        var probabilities = _textcats[settings.Component].Forward(ngrams, offsets, tokens, layout);
         var knownMask = torch.tensor(known, [batch.Count, labels.Count], device: Device);
         // Missing labels (not annotated) give no signal, as in spaCy's textcat loss.
         var loss = nn.functional.binary_cross_entropy(probabilities.clamp(1e-6, 1 - 1e-6), torch.tensor(truth, [batch.Count, labels.Count], device: Device), reduction: nn.Reduction.None);
         return (loss * knownMask).sum() / batch.Count;
     }
 
-    private List<IReadOnlyDictionary<string, double>> PredictCats(TextcatSettings settings, IReadOnlyList<Example> batch, Tensor tokens, Tensor mask)
+    private List<IReadOnlyDictionary<string, double>> PredictCats(TextcatSettings settings, IReadOnlyList<Example> batch, Tensor tokens, TokenLayout layout)
     {
         var labels = Labels.Textcat.GetValueOrDefault(settings.Component) ?? [];
         var result = new List<IReadOnlyDictionary<string, double>>(batch.Count);
@@ -312,7 +319,7 @@ public sealed class Pipeline : nn.Module
         }
 
         var (ngrams, offsets) = Ngrams(settings, batch);
-        var probabilities = _textcats[settings.Component].forward(ngrams, offsets, tokens, mask).cpu().data<float>().ToArray();
+        var probabilities = _textcats[settings.Component].Forward(ngrams, offsets, tokens, layout).cpu().data<float>().ToArray();
         for (var b = 0; b < batch.Count; b++)
         {
             var cats = new Dictionary<string, double>(StringComparer.Ordinal);
@@ -329,7 +336,7 @@ public sealed class Pipeline : nn.Module
 
     // ----- spancat -----
 
-    private Tensor? SpancatLoss(IReadOnlyList<Example> batch, int[] lengths, Tensor tokens)
+    private Tensor? SpancatLoss(IReadOnlyList<Example> batch, TokenLayout layout, Tensor tokens)
     {
         var settings = Settings.Spancat!;
         if (Labels.Spancat.Count == 0 || !batch.Any(e => e.SpanGroups.ContainsKey(settings.SpansKey)))
@@ -337,7 +344,7 @@ public sealed class Pipeline : nn.Module
             return null;
         }
 
-        var (vectors, spans) = SpancatHead.Suggest(tokens, lengths, settings.SuggesterSizes);
+        var (vectors, spans) = SpancatHead.Suggest(tokens, layout, settings.SuggesterSizes);
         var labelIndex = LabelIndex(Labels.Spancat);
         var truth = new float[spans.Count * Labels.Spancat.Count];
         var annotated = new float[spans.Count];
@@ -359,27 +366,27 @@ public sealed class Pipeline : nn.Module
             }
         }
 
-        var probabilities = _spancat!.forward(vectors);
+        var probabilities = _spancat!.Forward(vectors);
         var loss = nn.functional.binary_cross_entropy(probabilities.clamp(1e-6, 1 - 1e-6), torch.tensor(truth, [spans.Count, Labels.Spancat.Count], device: Device), reduction: nn.Reduction.None);
         return (loss * torch.tensor(annotated, [spans.Count, 1], device: Device)).sum() / batch.Count;
     }
 
-    private List<IReadOnlyList<(LabeledSpan, double)>> PredictSpans(int[] lengths, Tensor tokens)
+    private List<IReadOnlyList<(LabeledSpan, double)>> PredictSpans(TokenLayout layout, Tensor tokens)
     {
         var settings = Settings.Spancat!;
-        var result = lengths.Select(_ => new List<(LabeledSpan, double)>()).ToList();
+        var result = layout.Lengths.Select(_ => new List<(LabeledSpan, double)>()).ToList();
         if (Labels.Spancat.Count == 0)
         {
             return [.. result];
         }
 
-        var (vectors, spans) = SpancatHead.Suggest(tokens, lengths, settings.SuggesterSizes);
+        var (vectors, spans) = SpancatHead.Suggest(tokens, layout, settings.SuggesterSizes);
         if (spans.Count == 0)
         {
             return [.. result];
         }
 
-        var probabilities = _spancat!.forward(vectors).cpu().data<float>().ToArray();
+        var probabilities = _spancat!.Forward(vectors).cpu().data<float>().ToArray();
         var labels = Labels.Spancat.Count;
         for (var s = 0; s < spans.Count; s++)
         {

@@ -8,7 +8,7 @@ namespace Prodigy.Build.Trainer.Model;
 /// The span categorizer: each suggested span as the mean and the max of its token vectors (spaCy's
 /// mean_max_reducer), a hidden layer, and a logistic output per label (LinearLogistic).
 /// </summary>
-public sealed class SpancatHead : nn.Module<Tensor, Tensor>
+public sealed class SpancatHead : nn.Module
 {
     private readonly Maxout _hidden;
     private readonly Linear _output;
@@ -21,7 +21,7 @@ public sealed class SpancatHead : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>[S, 2W] span vectors → probabilities [S, labels].</summary>
-    public override Tensor forward(Tensor spans)
+    public Tensor Forward(Tensor spans)
     {
         using var scope = NewDisposeScope();
         return _output.forward(_hidden.forward(spans)).sigmoid().MoveToOuterDisposeScope();
@@ -29,43 +29,53 @@ public sealed class SpancatHead : nn.Module<Tensor, Tensor>
 
     /// <summary>
     /// The mean and max of every n-gram of <paramref name="sizes"/> inside each doc: [S, 2W], with
-    /// the (doc, start, end) of each row.
+    /// the (doc, start, end) of each row. <paramref name="tokens"/>: [T, W] packed tokens.
     /// </summary>
-    public static (Tensor Vectors, List<(int Doc, int Start, int End)> Spans) Suggest(Tensor tokens, IReadOnlyList<int> lengths, IReadOnlyList<int> sizes)
+    public static (Tensor Vectors, List<(int Doc, int Start, int End)> Spans) Suggest(Tensor tokens, TokenLayout layout, IReadOnlyList<int> sizes)
     {
         using var scope = NewDisposeScope();
+        var total = (int)tokens.shape[0];
+        var width = tokens.shape[1];
         var parts = new List<Tensor>();
         var spans = new List<(int, int, int)>();
-        var maxLength = (int)tokens.shape[1];
-        foreach (var n in sizes)
+        // Sums of n consecutive rows from prefix sums; maxima grown one row at a time.
+        var prefix = torch.cat([torch.zeros([1, width], dtype: tokens.dtype, device: tokens.device), tokens.cumsum(0)], 0);
+        var runningMax = tokens;
+        var maxSize = sizes.DefaultIfEmpty(0).Max();
+        for (var n = 1; n <= maxSize && n <= total; n++)
         {
-            if (n > maxLength || n <= 0)
+            if (n > 1)
+            {
+                var next = torch.cat([tokens[(n - 1).., ..], torch.full([n - 1, width], float.NegativeInfinity, dtype: tokens.dtype, device: tokens.device)], 0);
+                runningMax = torch.maximum(runningMax, next);
+            }
+
+            if (!sizes.Contains(n))
             {
                 continue;
             }
 
-            // [B, L-n+1, W, n]
-            var windows = tokens.unfold(1, n, 1);
-            var vectors = torch.cat([windows.mean([-1]), windows.max(-1).values], -1);
-            var flat = vectors.reshape(-1, vectors.shape[2]);
-            var positions = maxLength - n + 1;
-            var index = new List<long>();
-            for (var b = 0; b < lengths.Count; b++)
+            var starts = new List<long>();
+            for (var d = 0; d < layout.Docs; d++)
             {
-                for (var start = 0; start + n <= lengths[b]; start++)
+                for (var start = 0; start + n <= layout.Lengths[d]; start++)
                 {
-                    index.Add(((long)b * positions) + start);
-                    spans.Add((b, start, start + n));
+                    starts.Add(layout.Starts[d] + start);
+                    spans.Add((d, start, start + n));
                 }
             }
 
-            if (index.Count > 0)
+            if (starts.Count == 0)
             {
-                parts.Add(flat.index_select(0, torch.tensor(index.ToArray(), device: tokens.device)));
+                continue;
             }
+
+            var index = torch.tensor(starts.ToArray(), device: tokens.device);
+            var sum = prefix.index_select(0, index + n) - prefix.index_select(0, index);
+            parts.Add(torch.cat([sum / n, runningMax.index_select(0, index)], 1));
         }
 
-        var result = parts.Count == 0 ? torch.zeros([0, tokens.shape[2] * 2], device: tokens.device) : torch.cat(parts, 0);
+        var result = parts.Count == 0 ? torch.zeros([0, width * 2], device: tokens.device) : torch.cat(parts, 0);
         return (result.MoveToOuterDisposeScope(), spans);
     }
 }

@@ -9,7 +9,7 @@ namespace Prodigy.Build.Trainer.Model;
 /// in the ensemble, a linear layer over the mean of the token encoder's vectors. Exclusive classes
 /// are a softmax, multilabel ones independent sigmoids.
 /// </summary>
-public sealed class TextcatHead : nn.Module<Tensor, Tensor, Tensor, Tensor, Tensor>
+public sealed class TextcatHead : nn.Module
 {
     private readonly EmbeddingBag _bow;
     private readonly Parameter _bias;
@@ -30,17 +30,17 @@ public sealed class TextcatHead : nn.Module<Tensor, Tensor, Tensor, Tensor, Tens
 
     /// <summary>
     /// <paramref name="ngrams"/>: flat bucket ids; <paramref name="offsets"/>: where each doc's ids start;
-    /// <paramref name="tokens"/> [B, L, W] and <paramref name="mask"/> [B, L] for the neural part.
-    /// Returns probabilities [B, labels].
+    /// <paramref name="tokens"/> [T, W] packed tokens for the neural part. Returns probabilities [B, labels].
     /// </summary>
-    public override Tensor forward(Tensor ngrams, Tensor offsets, Tensor tokens, Tensor mask)
+    public Tensor Forward(Tensor ngrams, Tensor offsets, Tensor tokens, TokenLayout layout)
     {
         using var scope = NewDisposeScope();
         var logits = _bow.forward(ngrams, offsets, null) + _bias;
         if (_neural is not null)
         {
-            var counts = mask.sum(1, keepdim: true).clamp_min(1);
-            logits = logits + _neural.forward(tokens.sum(1) / counts);
+            var sums = torch.zeros([layout.Docs, tokens.shape[1]], dtype: tokens.dtype, device: tokens.device).index_add(0, layout.DocIndex, tokens, 1);
+            var counts = torch.tensor(layout.Lengths.Select(l => (float)Math.Max(l, 1)).ToArray(), [layout.Docs, 1], device: tokens.device);
+            logits = logits + _neural.forward(sums / counts);
         }
 
         return (Exclusive ? logits.softmax(-1) : logits.sigmoid()).MoveToOuterDisposeScope();

@@ -10,7 +10,7 @@ namespace Prodigy.Build.Trainer.Model;
 /// (four rows summed per table), concatenated and mixed by a normalized maxout layer, then
 /// <c>depth</c> residual blocks of a window of neighbours through a normalized maxout layer.
 /// </summary>
-public sealed class Tok2Vec : nn.Module<Tensor[], Tensor, Tensor>
+public sealed class Tok2Vec : nn.Module
 {
     private readonly ModuleList<Embedding> _tables = new();
     private readonly Maxout _mix;
@@ -45,26 +45,22 @@ public sealed class Tok2Vec : nn.Module<Tensor[], Tensor, Tensor>
 
     public int Width { get; }
 
-    /// <summary>
-    /// <paramref name="rows"/>[a]: [B, L, 4] row ids per attribute table; <paramref name="mask"/>: [B, L]
-    /// 1 for tokens, 0 for padding. Returns [B, L, Width], zero at padding.
-    /// </summary>
-    public override Tensor forward(Tensor[] rows, Tensor mask)
+    /// <summary><paramref name="rows"/>[a]: [T, 4] row ids per attribute table of the packed tokens. Returns [T, Width].</summary>
+    public Tensor Forward(Tensor[] rows, TokenLayout layout)
     {
         using var scope = NewDisposeScope();
-        var maskColumn = mask.unsqueeze(-1);
         var embedded = new List<Tensor>(_tables.Count);
         for (var a = 0; a < _tables.Count; a++)
         {
-            embedded.Add(_tables[a].forward(rows[a]).sum(2));
+            embedded.Add(_tables[a].forward(rows[a]).sum(1));
         }
 
-        var x = _mix.forward(torch.cat(embedded, 2));
-        x = nn.functional.dropout(x, _dropout, training) * maskColumn;
+        var x = _mix.forward(torch.cat(embedded, 1));
+        x = nn.functional.dropout(x, _dropout, training);
         foreach (var block in _blocks)
         {
-            var update = block.forward(Window.Expand(x, _window));
-            x = (x + nn.functional.dropout(update, _dropout, training)) * maskColumn;
+            var update = block.forward(Window.Expand(x, _window, layout));
+            x = x + nn.functional.dropout(update, _dropout, training);
         }
 
         return x.MoveToOuterDisposeScope();
