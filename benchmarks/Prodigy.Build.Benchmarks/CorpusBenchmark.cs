@@ -106,52 +106,5 @@ internal static class CorpusBenchmark
         return (docs, tokens);
     }
 
-    private static (double Seconds, long PeakKb, string Stdout) RunTool(string toolDll, string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add("exec");
-        start.ArgumentList.Add(toolDll);
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        var stopwatch = Stopwatch.StartNew();
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        long peakKb = 0;
-        while (!process.WaitForExit(20))
-        {
-            peakKb = Math.Max(peakKb, ReadPeakKb(process.Id));
-        }
-
-        var seconds = stopwatch.Elapsed.TotalSeconds;
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"tool failed ({process.ExitCode}):\n{stdout.Result}\n{stderr.Result}");
-        }
-
-        return (seconds, peakKb, stdout.Result);
-    }
-
-    // VmHWM: the process's peak resident set, in kB.
-    private static long ReadPeakKb(int pid)
-    {
-        try
-        {
-            foreach (var line in File.ReadLines($"/proc/{pid}/status"))
-            {
-                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
-                {
-                    return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
-                }
-            }
-        }
-        catch (IOException)
-        {
-        }
-
-        return 0;
-    }
+    private static (double Seconds, long PeakKb, string Stdout) RunTool(string toolDll, string[] args) => DotnetProcess.Exec(toolDll, args);
 }

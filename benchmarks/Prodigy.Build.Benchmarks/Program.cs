@@ -3,12 +3,14 @@ using Prodigy.Build.Benchmarks;
 // Usage: dotnet run -c Release --project benchmarks/Prodigy.Build.Benchmarks -- tokenizer [--shared DIR] [--mb 5] [--passes 5] [--langs en,de,...]
 //        dotnet run -c Release --project benchmarks/Prodigy.Build.Benchmarks -- corpus [--examples 50000] [--runs 3] [--tool path/Prodigy.Build.Tool.dll]
 //        dotnet run -c Release --project benchmarks/Prodigy.Build.Benchmarks -- incremental [--rounds 10] [--gb 1]
+//        dotnet run -c Release --project benchmarks/Prodigy.Build.Benchmarks -- training [--runs name,name] [--trainer path/Prodigy.Build.Trainer.dll]
 var arguments = args.ToList();
 if (arguments.Count == 0 || arguments[0] is "-h" or "--help")
 {
     Console.WriteLine("Benchmarks: tokenizer [--shared DIR] [--mb 5] [--passes 5] [--langs en,de,fr,es,it,nl,pt,xx]");
     Console.WriteLine("            corpus [--shared DIR] [--examples 50000] [--runs 3] [--tool Prodigy.Build.Tool.dll]");
     Console.WriteLine("            incremental [--shared DIR] [--rounds 10] [--gb 1]");
+    Console.WriteLine("            training [--shared DIR] [--runs fashion_brands-ner-efficiency,...] [--trainer Prodigy.Build.Trainer.dll]");
     return arguments.Count == 0 ? 2 : 0;
 }
 
@@ -34,6 +36,12 @@ switch (arguments[0])
             Option("tool", ToolLocator.Find()),
             int.Parse(Option("examples", "50000"), System.Globalization.CultureInfo.InvariantCulture),
             int.Parse(Option("runs", "3"), System.Globalization.CultureInfo.InvariantCulture));
+        return 0;
+    case "training":
+        TrainingBenchmark.Run(
+            shared,
+            Option("trainer", Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "tasks", "Prodigy.Build.Trainer", "bin", "Release", "net10.0", "Prodigy.Build.Trainer.dll"))),
+            Option("runs", string.Join(",", TrainingBenchmark.DefaultRuns)).Split(','));
         return 0;
     case "incremental":
         IncrementalBenchmark.Run(
