@@ -159,7 +159,7 @@ public sealed class DbCommandsTests : IDisposable
         Assert.True(code == 0, stderr);
         var lines = first.ReplaceLineEndings("\n").TrimEnd().Split('\n');
         Assert.Equal("# prodigy-build db-digest 1", lines[0]);
-        Assert.Matches($"^dataset\t{System.Text.RegularExpressions.Regex.Escape(spec)}\t1\t[0-9a-f]{{32}}$", lines[1]);
+        Assert.Matches($"^dataset\t{System.Text.RegularExpressions.Regex.Escape(spec)}\t1\t[0-9a-f]{{32}}\t{System.Text.RegularExpressions.Regex.Escape(DbPath)}$", lines[1]);
         Assert.Equal([$"depends\t{spec}\t{DbPath}", $"depends\t{spec}\t{DbPath}-wal"], lines[2..]);
 
         db.AddExamples("other", ["""{"text":"b","_input_hash":3,"_task_hash":4}"""]);

@@ -29,7 +29,7 @@ public sealed class DbDigestCommand : ICommand
         $"""
         Usage: {CommandLine.ToolName} db-digest --dataset db:NAME[,DATABASE]... [--output FILE]
 
-        Prints, per dataset, "dataset SPEC EXAMPLES HASH" and the files it depends on ("depends SPEC PATH": the
+        Prints, per dataset, "dataset SPEC EXAMPLES HASH DATABASE" and the files it depends on ("depends SPEC PATH": the
         database, its write-ahead log, and for Prodigy's own database the prodigy.json files that locate it).
 
         Options:
@@ -75,7 +75,7 @@ public sealed class DbDigestCommand : ICommand
             depends.Add(path + "-wal");
             using var database = ProdigyDatabase.Open(path);
             var digest = database.Digest(source.Dataset!);
-            text.Append(CultureInfo.InvariantCulture, $"dataset\t{spec}\t{digest.Examples}\t{digest.Hash}\n");
+            text.Append(CultureInfo.InvariantCulture, $"dataset\t{spec}\t{digest.Examples}\t{digest.Hash}\t{database.Path}\n");
             foreach (var file in depends)
             {
                 text.Append(CultureInfo.InvariantCulture, $"depends\t{spec}\t{file}\n");
