@@ -75,24 +75,33 @@ public sealed class DbOutCommand : ICommand
         foreach (var (source, isImage) in unique)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var examples = ProdigyDatasets.Read(source, workingDirectory, cancellationToken: cancellationToken).ToList();
-            if (isImage && !Validate(examples, stdout))
+            // Text datasets stream through (a large dataset is never held in memory); image datasets are
+            // validated whole first, so that an invalid one writes nothing.
+            var read = ProdigyDatasets.Read(source, workingDirectory, cancellationToken: cancellationToken);
+            IReadOnlyList<ProdigyExample>? examples = null;
+            if (isImage)
             {
-                failed = true;
-                continue;
+                examples = read.ToList();
+                if (!Validate(examples, stdout))
+                {
+                    failed = true;
+                    continue;
+                }
             }
 
             var jsonl = Path.Combine(output, source.Name + ".jsonl");
+            var count = 0;
             AtomicFile.Write(jsonl, stream =>
             {
                 using var writer = new StreamWriter(stream, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), 1 << 16, leaveOpen: true) { NewLine = "\n" };
-                foreach (var example in examples)
+                foreach (var example in examples ?? read)
                 {
                     writer.WriteLine(example.ToJson());
+                    count++;
                 }
             });
-            await stdout.WriteLineAsync($"Saved {examples.Count} examples of {Describe(source)}: {jsonl}");
-            if (isImage)
+            await stdout.WriteLineAsync($"Saved {count} examples of {Describe(source)}: {jsonl}");
+            if (examples is not null)
             {
                 var coco = Path.Combine(output, source.Name + ".coco.json");
                 AtomicFile.WriteAllBytes(coco, ProdigyImages.ToCoco(source.Name, examples));
