@@ -149,6 +149,22 @@ public sealed class DatabaseTargetTests : IDisposable
     }
 
     [Fact]
+    public void A_corrupt_database_is_a_clear_error_and_the_corpus_stays()
+    {
+        Annotate("fashion", Shared("fashion_brands/fashion_brands_training.jsonl", 20));
+        _project.Item("NerDataset", "fashion", ("Database", "prodigy.db"));
+        _project.Build().ShouldSucceed();
+        var train = File.ReadAllBytes(Path.Combine(_project.CorpusDir, "train.spacy"));
+
+        SqliteConnection.ClearAllPools();
+        File.WriteAllBytes(DbPath, Enumerable.Range(0, 4096).Select(i => (byte)(i * 13 % 256)).ToArray());
+        var error = _project.Build().ShouldFailWith("PRD2201");
+
+        Assert.Equal(DbPath, error.File);
+        Assert.Equal(train, File.ReadAllBytes(Path.Combine(_project.CorpusDir, "train.spacy")));
+    }
+
+    [Fact]
     public void An_image_outside_its_image_fails_DbOut_at_its_example()
     {
         Annotate("photos", [Image.Replace("[55,70]", "[55,90]", StringComparison.Ordinal)]);
