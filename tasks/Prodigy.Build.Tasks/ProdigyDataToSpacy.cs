@@ -61,6 +61,8 @@ public sealed class ProdigyDataToSpacy : ProdigyToolTask
                 Log.LogError(null, "PRD1012", null, dataset.ItemSpec, 0, 0, 0, 0,
                     "Dataset '{0}' has Eval='{1}'; expected true or false.", dataset.ItemSpec, eval);
             }
+
+            ValidateDatabaseDataset(dataset);
         }
 
         return !Log.HasLoggedErrors;
@@ -84,22 +86,19 @@ public sealed class ProdigyDataToSpacy : ProdigyToolTask
         {
             var eval = bool.TryParse(dataset.GetMetadata("Eval"), out var isEval) && isEval;
             arguments.Add(eval ? "--eval-dataset" : "--dataset");
-            arguments.Add(ComponentOf(dataset) + ":" + dataset.GetMetadata("FullPath"));
+            arguments.Add(ComponentOf(dataset) + ":" + DatasetItems.Spec(dataset, BaseDirectory));
         }
     }
 
-    internal override IEnumerable<StageInput> GetStageInputs()
+    internal override IReadOnlyList<StageInput>? GetStageInputs(FileHashCache cache)
     {
-        foreach (var dataset in Datasets)
+        var inputs = DatasetItems.StageInputs(this, Datasets, d => ComponentOf(d) + (bool.TryParse(d.GetMetadata("Eval"), out var isEval) && isEval ? " eval" : ""), cache);
+        if (inputs is null || string.IsNullOrWhiteSpace(Config))
         {
-            var eval = bool.TryParse(dataset.GetMetadata("Eval"), out var isEval) && isEval;
-            yield return new StageInput(dataset.GetMetadata("FullPath"), ComponentOf(dataset) + (eval ? " eval" : ""));
+            return inputs;
         }
 
-        if (!string.IsNullOrWhiteSpace(Config))
-        {
-            yield return new StageInput(Path.GetFullPath(Config!.Trim()), "config");
-        }
+        return [.. inputs, new StageInput(Path.GetFullPath(Config!.Trim()), "config")];
     }
 
     internal override IEnumerable<KeyValuePair<string, string>> GetStageParameters() =>

@@ -13,7 +13,7 @@ namespace Prodigy.Build.Tasks;
 /// <c>dotnet exec &lt;tool dll&gt; &lt;command&gt; @&lt;response file&gt;</c>. The tool's output is streamed
 /// into the build log line by line; only lines in canonical form become errors and warnings.
 /// </summary>
-public abstract class ProdigyToolTask : ToolTask
+public abstract partial class ProdigyToolTask : ToolTask
 {
     internal const string ToolDisplayName = "prodigy-build";
 
@@ -106,8 +106,8 @@ public abstract class ProdigyToolTask : ToolTask
     [Output]
     public bool UpToDate { get; set; }
 
-    /// <summary>The files the stage reads, with what each is to it (part of the fingerprint).</summary>
-    internal virtual IEnumerable<StageInput> GetStageInputs() => [];
+    /// <summary>The files the stage reads, with what each is to it (part of the fingerprint); null when they cannot be described (errors logged).</summary>
+    internal virtual IReadOnlyList<StageInput>? GetStageInputs(FileHashCache cache) => [];
 
     /// <summary>The settings that shape the outputs, by their MSBuild property names (part of the fingerprint).</summary>
     internal virtual IEnumerable<KeyValuePair<string, string>> GetStageParameters() => [];
@@ -155,8 +155,14 @@ public abstract class ProdigyToolTask : ToolTask
         Stage stage;
         try
         {
+            if (GetStageInputs(cache) is not { } inputs)
+            {
+                cache.Save();
+                return false;
+            }
+
             stage = Stage.Describe(StageName!, ProjectDirectory!, string.IsNullOrEmpty(SdkVersion) ? DefaultSdkVersion : SdkVersion!,
-                GetStageParameters(), GetStageInputs(), StageOutputs.Select(o => Path.GetFullPath(o.GetMetadata("FullPath") is { Length: > 0 } full ? full : o.ItemSpec)), cache);
+                GetStageParameters(), inputs, StageOutputs.Select(o => Path.GetFullPath(o.GetMetadata("FullPath") is { Length: > 0 } full ? full : o.ItemSpec)), cache);
         }
         catch (Exception e) when (e is FileNotFoundException or IOException or UnauthorizedAccessException)
         {
@@ -233,9 +239,9 @@ public abstract class ProdigyToolTask : ToolTask
     // a change of content, the outputs get the current time so that the check settles too.
     private static void KeepOutputsNewerThanInputs(Stage stage, FileHashCache cache)
     {
-        var newestInput = stage.Current.Inputs.Count == 0
+        var newestInput = stage.InputTimePaths.Count == 0
             ? DateTime.MinValue
-            : stage.Current.Inputs.Max(i => File.GetLastWriteTimeUtc(Path.Combine(stage.ProjectDirectory, i.Path)));
+            : stage.InputTimePaths.Max(File.GetLastWriteTimeUtc);
         var now = DateTime.UtcNow > newestInput ? DateTime.UtcNow : newestInput;
         foreach (var output in stage.OutputFullPaths)
         {
@@ -431,6 +437,7 @@ public abstract class ProdigyToolTask : ToolTask
     public override void Cancel()
     {
         _cancelRequested = true;
+        _nested?.Cancel();
         Process? process;
         lock (_processLock)
         {

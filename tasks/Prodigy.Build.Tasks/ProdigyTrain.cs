@@ -71,23 +71,28 @@ public sealed class ProdigyTrain : ProdigyToolTask
         }
     }
 
-    internal override IEnumerable<StageInput> GetStageInputs()
+    internal override IReadOnlyList<StageInput>? GetStageInputs(FileHashCache cache)
     {
-        yield return new StageInput(Path.GetFullPath(ConfigFile), "config");
-        yield return new StageInput(Path.GetFullPath(TrainFile), "train");
-        yield return new StageInput(Path.GetFullPath(DevFile), "dev");
+        var inputs = new List<StageInput>
+        {
+            new(Path.GetFullPath(ConfigFile), "config"),
+            new(Path.GetFullPath(TrainFile), "train"),
+            new(Path.GetFullPath(DevFile), "dev"),
+        };
         foreach (var labels in LabelFiles.OrderBy(l => l.ItemSpec, StringComparer.Ordinal))
         {
-            yield return new StageInput(Path.GetFullPath(labels.GetMetadata("FullPath") is { Length: > 0 } full ? full : labels.ItemSpec), "labels");
+            inputs.Add(new StageInput(Path.GetFullPath(labels.GetMetadata("FullPath") is { Length: > 0 } full ? full : labels.ItemSpec), "labels"));
         }
 
         if (!string.IsNullOrWhiteSpace(BaseModel))
         {
             foreach (var file in new[] { "weights.bin", "labels.json", "config.cfg" })
             {
-                yield return new StageInput(Path.Combine(Path.GetFullPath(BaseModel!.Trim()), file), "base model");
+                inputs.Add(new StageInput(Path.Combine(Path.GetFullPath(BaseModel!.Trim()), file), "base model"));
             }
         }
+
+        return inputs;
     }
 
     internal override IEnumerable<KeyValuePair<string, string>> GetStageParameters() =>

@@ -15,6 +15,9 @@ public static class CommandLine
         new TokenizeCommand(),
         new DataToSpacyCommand(),
         new SpacyConfigCommand(),
+        new DbOutCommand(),
+        new StatsCommand(),
+        new DbDigestCommand(),
     }.ToDictionary(c => c.Name, StringComparer.Ordinal);
 
     /// <summary>Runs one command; returns the process exit code (0 success, 1 failure, 2 usage error).</summary>

@@ -5,6 +5,8 @@
 //  - a line containing FAKE_SILENT_FAIL -> exit 1 without an error line
 //  - a line containing FAKE_PAUSE    -> sleeps 2 s (so that two builds overlap)
 // Outputs: train.spacy and dev.spacy list the datasets and options they were made from.
+// Database datasets (db:NAME,FILE): FILE is a text file standing in for Prodigy's database, whose lines
+// "NAME: ..." are the dataset's examples; db-digest counts and hashes them (PRD2203 when there are none).
 using System.Text;
 
 var args0 = Expand(args);
@@ -55,6 +57,11 @@ switch (command)
         foreach (var (kind, spec) in datasets)
         {
             var path = spec![(spec!.IndexOf(':') + 1)..];
+            if (path.StartsWith("db:", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
             var lineNumber = 0;
             foreach (var line in File.ReadLines(path))
             {
@@ -122,6 +129,29 @@ switch (command)
         }
 
         Console.WriteLine($"fake: wrote {datasets.Count} datasets to {output}");
+        return 0;
+    }
+
+    case "db-digest":
+    {
+        var text = new StringBuilder("# prodigy-build db-digest 1\n");
+        foreach (var spec in options.Where(o => o.Name == "--dataset").Select(o => o.Value!))
+        {
+            var name = spec[3..spec.IndexOf(',')];
+            var database = Path.GetFullPath(spec[(spec.IndexOf(',') + 1)..]);
+            var examples = File.ReadAllLines(database).Where(l => l.StartsWith(name + ":", StringComparison.Ordinal)).ToList();
+            if (examples.Count == 0)
+            {
+                Console.WriteLine($"{database}: error PRD2203: the database has no dataset '{name}'.");
+                return 1;
+            }
+
+            var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(string.Join("\n", examples))))[..32];
+            text.Append($"dataset\t{spec}\t{examples.Count}\t{hash}\t{database}\n");
+            text.Append($"depends\t{spec}\t{database}\n");
+        }
+
+        WriteAtomically(Get("--output")!, text.ToString());
         return 0;
     }
 

@@ -187,17 +187,59 @@ public sealed class CorpusBuilder(ICorpusLog log)
 
     private void ReadDataset(DatasetInput dataset, ComponentState state, Dictionary<int, InputState> inputs, CancellationToken cancellationToken)
     {
+        if (dataset.Dataset is not null)
+        {
+            ReadDatabaseDataset(dataset, state, inputs, cancellationToken);
+            return;
+        }
+
         if (!File.Exists(dataset.Path))
         {
             throw new ProdigyDataException("PRD2010", $"the dataset file does not exist. Check the path of the {CorpusComponents.Name(dataset.Component)} dataset, or export it with 'prodigy db-out'.", dataset.Path);
         }
 
+        var tasks = ReadTasks(ProdigyTaskReader.ReadLines(dataset.Path), dataset.Path, dataset, state, inputs, cancellationToken, out var ignored);
+        if (tasks == 0)
+        {
+            throw new ProdigyDataException("PRD2010", "the dataset file is empty: it has no Prodigy tasks. Export annotations into it with 'prodigy db-out', or remove the item.", dataset.Path);
+        }
+
+        log.Message($"Read {dataset.Path}: {tasks} task(s), {ignored} ignored");
+    }
+
+    // A dataset in Prodigy's database: its examples in the order they were added, each parsed as a line
+    // of a db-out export would be; problems point at the database file and the example's position.
+    private void ReadDatabaseDataset(DatasetInput dataset, ComponentState state, Dictionary<int, InputState> inputs, CancellationToken cancellationToken)
+    {
+        var path = dataset.Path.Length == 0 ? ProdigySettings.Load(Directory.GetCurrentDirectory()).DatabasePath : System.IO.Path.GetFullPath(dataset.Path);
+        using var database = ProdigyDatabase.Open(path);
+        var rows = database.ReadRows(dataset.Dataset!, cancellationToken).Select(r => new ProdigyTaskReader.RawLine(r.Position, r.Content));
+        int tasks, ignored;
+        try
+        {
+            tasks = ReadTasks(rows, database.Path, dataset, state, inputs, cancellationToken, out ignored);
+        }
+        catch (ProdigyDataException e) when (e.File == database.Path && e.Line > 0)
+        {
+            throw new ProdigyDataException(e.Code, $"dataset '{dataset.Dataset}', example {e.Line}: {e.Message}", e.File, e.Line, 1);
+        }
+
+        if (tasks == 0)
+        {
+            throw new ProdigyDataException("PRD2010", $"the dataset '{dataset.Dataset}' has no examples yet. Annotate into it, or remove the item.", database.Path);
+        }
+
+        log.Message($"Read {database.Path}#{dataset.Dataset}: {tasks} task(s), {ignored} ignored");
+    }
+
+    private int ReadTasks(IEnumerable<ProdigyTaskReader.RawLine> lines, string path, DatasetInput dataset, ComponentState state, Dictionary<int, InputState> inputs, CancellationToken cancellationToken, out int ignored)
+    {
         var tasks = 0;
-        var ignored = 0;
-        foreach (var batch in ProdigyTaskReader.ReadLines(dataset.Path).Chunk(1024))
+        ignored = 0;
+        foreach (var batch in lines.Chunk(1024))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            foreach (var task in ParseBatch(batch, dataset.Path, cancellationToken))
+            foreach (var task in ParseBatch(batch, path, cancellationToken))
             {
                 tasks++;
                 if (task.Answer == ProdigyAnswer.Ignore)
@@ -236,12 +278,7 @@ public sealed class CorpusBuilder(ICorpusLog log)
             }
         }
 
-        if (tasks == 0)
-        {
-            throw new ProdigyDataException("PRD2010", "the dataset file is empty: it has no Prodigy tasks. Export annotations into it with 'prodigy db-out', or remove the item.", dataset.Path);
-        }
-
-        log.Message($"Read {dataset.Path}: {tasks} task(s), {ignored} ignored");
+        return tasks;
     }
 
     private readonly ThreadLocal<StringPool> _pools = new(() => new StringPool());

@@ -35,8 +35,16 @@ public static class CorpusComponents
     }
 }
 
-/// <summary>A declared dataset: a Prodigy JSONL export feeding one component, for training or (Eval) for evaluation only.</summary>
-public sealed record DatasetInput(CorpusComponent Component, string Path, bool IsEval = false, string SpansKey = "sc");
+/// <summary>
+/// A declared dataset feeding one component, for training or (Eval) for evaluation only: a Prodigy JSONL
+/// export at <paramref name="Path"/>, or, when <paramref name="Dataset"/> is set, that dataset in the
+/// Prodigy SQLite database at <paramref name="Path"/> (empty: the database Prodigy's settings name).
+/// </summary>
+public sealed record DatasetInput(CorpusComponent Component, string Path, bool IsEval = false, string SpansKey = "sc", string? Dataset = null)
+{
+    /// <summary>The file, or <c>database#dataset</c>, for messages.</summary>
+    public string Describe() => Dataset is null ? Path : (Path.Length == 0 ? "(Prodigy's database)" : Path) + "#" + Dataset;
+}
 
 /// <summary>What to build: the datasets and Prodigy's corpus settings.</summary>
 public sealed class CorpusRequest

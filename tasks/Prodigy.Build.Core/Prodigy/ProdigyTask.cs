@@ -244,7 +244,7 @@ public sealed class ProdigyTask
         return index;
     }
 
-    private static int ColumnOf(string line, long bytePosition)
+    internal static int ColumnOf(string line, long bytePosition)
     {
         long bytes = 0;
         for (var i = 0; i < line.Length; i++)

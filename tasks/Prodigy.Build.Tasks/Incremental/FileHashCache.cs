@@ -20,8 +20,11 @@ internal sealed class FileHashCache
     // Two seconds cover the coarsest common time stamps (FAT's 2 s; ext4 and NTFS are finer).
     private static readonly long RacyWindowTicks = TimeSpan.FromSeconds(2).Ticks;
 
+    private const string DigestPrefix = "digest\t";
+
     private readonly string? _path;
     private readonly Dictionary<string, Entry> _entries;
+    private readonly Dictionary<string, DigestEntry> _digests = new(StringComparer.Ordinal);
     private bool _changed;
 
     private FileHashCache(string? path, Dictionary<string, Entry> entries)
@@ -46,8 +49,19 @@ internal sealed class FileHashCache
 
         try
         {
+            var digests = new Dictionary<string, DigestEntry>(StringComparer.Ordinal);
             foreach (var line in File.ReadAllLines(path!))
             {
+                if (line.StartsWith(DigestPrefix, StringComparison.Ordinal))
+                {
+                    if (DigestEntry.TryParse(line, out var key, out var digest))
+                    {
+                        digests[key] = digest;
+                    }
+
+                    continue;
+                }
+
                 var fields = line.Split(['\t'], 5);
                 if (fields.Length == 5
                     && fields[0].Length == 32
@@ -58,6 +72,14 @@ internal sealed class FileHashCache
                     entries[fields[4]] = new Entry(fields[0], size, modified, hashedAt);
                 }
             }
+
+            var cache = new FileHashCache(path, entries);
+            foreach (var pair in digests)
+            {
+                cache._digests[pair.Key] = pair.Value;
+            }
+
+            return cache;
         }
         catch (IOException)
         {
@@ -69,6 +91,46 @@ internal sealed class FileHashCache
         }
 
         return new FileHashCache(path, entries);
+    }
+
+    /// <summary>
+    /// A digest computed earlier (a database dataset's), when none of the files it depends on changed
+    /// since: same existence, size and time, and none written within two seconds of the computation.
+    /// </summary>
+    public (long Examples, string Hash, string TimePath)? GetDigest(string key)
+    {
+        if (!_digests.TryGetValue(key, out var entry))
+        {
+            return null;
+        }
+
+        foreach (var dependency in entry.Dependencies)
+        {
+            var (size, modified) = Stat(dependency.Path);
+            if (size != dependency.Size || modified != dependency.ModifiedTicks || (modified >= 0 && modified >= entry.ComputedAtTicks - RacyWindowTicks))
+            {
+                return null;
+            }
+        }
+
+        return (entry.Examples, entry.Hash, entry.TimePath);
+    }
+
+    /// <summary>
+    /// Remembers a digest with the state of the files it depends on (their stat now). <c>computedAtTicks</c>
+    /// is when the computation started (UTC ticks): a file written after it is not trusted.
+    /// </summary>
+    public void RememberDigest(string key, long examples, string hash, string timePath, IEnumerable<string> dependencies, long computedAtTicks)
+    {
+        var stats = dependencies.Distinct(PathComparer).Select(d => (Path: d, Stat: Stat(d))).Select(d => new Dependency(d.Path, d.Stat.Size, d.Stat.ModifiedTicks)).ToList();
+        _digests[key] = new DigestEntry(examples, hash, timePath, computedAtTicks, stats);
+        _changed = true;
+    }
+
+    private static (long Size, long ModifiedTicks) Stat(string path)
+    {
+        var info = new FileInfo(path);
+        return info.Exists ? (info.Length, info.LastWriteTimeUtc.Ticks) : (-1, -1);
     }
 
     public static StringComparer PathComparer { get; } =
@@ -139,6 +201,11 @@ internal sealed class FileHashCache
                 .Append(pair.Key).Append('\n');
         }
 
+        foreach (var pair in _digests.OrderBy(e => e.Key, StringComparer.Ordinal))
+        {
+            pair.Value.AppendTo(text, pair.Key);
+        }
+
         try
         {
             AtomicWrite.Text(_path!, text.ToString());
@@ -150,6 +217,82 @@ internal sealed class FileHashCache
         catch (UnauthorizedAccessException)
         {
         }
+    }
+
+    private readonly struct Dependency(string path, long size, long modifiedTicks)
+    {
+        public string Path { get; } = path;
+
+        public long Size { get; } = size;
+
+        public long ModifiedTicks { get; } = modifiedTicks;
+    }
+
+    // digest TAB hash TAB examples TAB computed-at TAB time path TAB key, then per dependency TAB size US mtime US path (US: U+001F).
+    private sealed class DigestEntry(long examples, string hash, string timePath, long computedAtTicks, IReadOnlyList<Dependency> dependencies)
+    {
+        public long Examples { get; } = examples;
+
+        public string Hash { get; } = hash;
+
+        public string TimePath { get; } = timePath;
+
+        public long ComputedAtTicks { get; } = computedAtTicks;
+
+        public IReadOnlyList<Dependency> Dependencies { get; } = dependencies;
+
+        public static bool TryParse(string line, out string key, out DigestEntry entry)
+        {
+            key = "";
+            entry = null!;
+            var fields = line.Split('\t');
+            if (fields.Length < 6
+                || !long.TryParse(fields[2], NumberStyles.None, CultureInfo.InvariantCulture, out var examples)
+                || !long.TryParse(fields[3], NumberStyles.None, CultureInfo.InvariantCulture, out var computedAt))
+            {
+                return false;
+            }
+
+            var dependencies = new List<Dependency>();
+            foreach (var field in fields.Skip(6))
+            {
+                var parts = field.Split(['\u001f'], 3);
+                if (parts.Length != 3
+                    || !long.TryParse(parts[0], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var size)
+                    || !long.TryParse(parts[1], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var modified))
+                {
+                    return false;
+                }
+
+                dependencies.Add(new Dependency(parts[2], size, modified));
+            }
+
+            key = fields[5];
+            entry = new DigestEntry(examples, fields[1], fields[4], computedAt, dependencies);
+            return true;
+        }
+
+        public void AppendTo(StringBuilder text, string key)
+        {
+            if (Unsafe(key) || Unsafe(TimePath) || Dependencies.Any(d => Unsafe(d.Path)))
+            {
+                return;
+            }
+
+            text.Append(DigestPrefix).Append(Hash).Append('\t')
+                .Append(Examples.ToString(CultureInfo.InvariantCulture)).Append('\t')
+                .Append(ComputedAtTicks.ToString(CultureInfo.InvariantCulture)).Append('\t')
+                .Append(TimePath).Append('\t').Append(key);
+            foreach (var dependency in Dependencies)
+            {
+                text.Append('\t').Append(dependency.Size.ToString(CultureInfo.InvariantCulture)).Append('\u001f')
+                    .Append(dependency.ModifiedTicks.ToString(CultureInfo.InvariantCulture)).Append('\u001f').Append(dependency.Path);
+            }
+
+            text.Append('\n');
+        }
+
+        private static bool Unsafe(string value) => value.IndexOf('\t') >= 0 || value.IndexOf('\n') >= 0 || value.IndexOf('\r') >= 0;
     }
 
     private readonly struct Entry(string hash, long size, long modifiedTicks, long hashedAtTicks)

@@ -2,12 +2,26 @@ using System.Text;
 
 namespace Prodigy.Build.Tasks.Incremental;
 
-/// <summary>A file a stage reads, and what it is to the stage.</summary>
-internal readonly struct StageInput(string fullPath, string? role)
+/// <summary>
+/// A file a stage reads, and what it is to the stage; or something that is not a file (a dataset in
+/// Prodigy's database) whose content hash and size were computed elsewhere, with the file whose time
+/// stands for it.
+/// </summary>
+internal readonly struct StageInput(string fullPath, string? role, string? hash = null, long size = 0, string? timePath = null)
 {
+    /// <summary>The file; for a precomputed input, its name in the lock file (e.g. <c>/p/prodigy.db#fashion_brands</c>).</summary>
     public string FullPath { get; } = fullPath;
 
     public string? Role { get; } = role;
+
+    /// <summary>The content hash when it is not the file's (a database dataset's digest); null: hash the file.</summary>
+    public string? Hash { get; } = hash;
+
+    /// <summary>With <see cref="Hash"/>: the size the lock file records (a dataset's number of examples).</summary>
+    public long Size { get; } = size;
+
+    /// <summary>The file whose modification time stands for the input (IDEs' up-to-date checks compare times).</summary>
+    public string TimePath => timePath ?? FullPath;
 }
 
 /// <summary>
@@ -18,12 +32,13 @@ internal sealed class Stage
 {
     private const int MaxReasons = 3;
 
-    private Stage(string name, string projectDirectory, StageRecord current, IReadOnlyList<string> outputs)
+    private Stage(string name, string projectDirectory, StageRecord current, IReadOnlyList<string> outputs, IReadOnlyList<string> inputTimePaths)
     {
         Name = name;
         ProjectDirectory = projectDirectory;
         Current = current;
         OutputFullPaths = outputs;
+        InputTimePaths = inputTimePaths;
     }
 
     public string Name { get; }
@@ -34,6 +49,9 @@ internal sealed class Stage
     public StageRecord Current { get; }
 
     public IReadOnlyList<string> OutputFullPaths { get; }
+
+    /// <summary>The files whose times stand for the inputs.</summary>
+    public IReadOnlyList<string> InputTimePaths { get; }
 
     /// <summary>Hashes the inputs (through the cache) and computes the fingerprint.</summary>
     public static Stage Describe(
@@ -47,10 +65,12 @@ internal sealed class Stage
     {
         var sortedParameters = parameters.OrderBy(p => p.Key, StringComparer.Ordinal).ToList();
         var inputRecords = new List<FileRecord>();
+        var timePaths = new List<string>();
         foreach (var input in inputs)
         {
-            var (size, hash) = cache.Get(input.FullPath);
+            var (size, hash) = input.Hash is null ? cache.Get(input.FullPath) : (input.Size, input.Hash);
             inputRecords.Add(new FileRecord(Relative(projectDirectory, input.FullPath), size, hash, input.Role));
+            timePaths.Add(input.TimePath);
         }
 
         // Everything that shapes the outputs, in a canonical text: changing any of it changes the fingerprint.
@@ -68,7 +88,7 @@ internal sealed class Stage
         }
 
         var record = new StageRecord(sdkVersion, ContentHash.OfText(canonical.ToString()), sortedParameters, inputRecords, []);
-        return new Stage(name, projectDirectory, record, outputFullPaths.ToList());
+        return new Stage(name, projectDirectory, record, outputFullPaths.ToList(), timePaths);
     }
 
     /// <summary>Why the stage must run, or null when the lock's entry says it is up to date.</summary>

@@ -19,7 +19,7 @@ public sealed class DataToSpacyCommand : ICommand
     public IReadOnlyList<OptionSpec> Options { get; } =
     [
         new("output", true, "Folder to write train.spacy, dev.spacy, config.cfg and labels/ into (required)."),
-        new("dataset", true, "COMPONENT:PATH of a training dataset; COMPONENT is ner, textcat, textcat_multilabel, spancat or spancat[KEY]. Repeatable.", Repeatable: true),
+        new("dataset", true, "COMPONENT:PATH of a training dataset; COMPONENT is ner, textcat, textcat_multilabel, spancat or spancat[KEY]; PATH a JSONL file, or db:NAME / db:NAME,DATABASE for a dataset in Prodigy's database. Repeatable.", Repeatable: true),
         new("eval-dataset", true, "COMPONENT:PATH of an evaluation-only dataset (Prodigy's eval: prefix). Repeatable.", Repeatable: true),
         new("lang", true, "Language of the pipeline and tokenizer (default en)."),
         new("eval-split", true, "Share of examples held out for evaluation for components without an eval dataset (default 0.2)."),
@@ -122,6 +122,12 @@ public sealed class DataToSpacyCommand : ICommand
         if (spansKey.Length == 0)
         {
             throw new UsageException($"empty spans key in '{value}'");
+        }
+
+        if (path.StartsWith("db:", StringComparison.Ordinal))
+        {
+            var source = DatasetSpec.Parse(path);
+            return new DatasetInput(kind, source.Database ?? "", isEval, spansKey, source.Dataset);
         }
 
         return new DatasetInput(kind, path, isEval, spansKey);
