@@ -12,7 +12,8 @@ namespace Prodigy.Build.Trainer.Model;
 /// </summary>
 public sealed class Pipeline : nn.Module
 {
-    private readonly Tok2Vec _tok2vec;
+    // Null when no component reads it: spaCy's efficiency textcat (bag of words) has no tok2vec.
+    private readonly Tok2Vec? _tok2vec;
     private readonly NerHead? _ner;
     private readonly ModuleDict<TextcatHead> _textcats = new();
     private readonly SpancatHead? _spancat;
@@ -28,7 +29,9 @@ public sealed class Pipeline : nn.Module
         Labels = labels;
         Device = device;
         _features = new FeatureExtractor(settings.Tok2Vec.Attrs, settings.Tok2Vec.Rows);
-        _tok2vec = new Tok2Vec(settings.Tok2Vec, settings.Loop.Dropout);
+        _tok2vec = settings.Ner is not null || settings.Spancat is not null || settings.Textcats.Any(t => t.Neural)
+            ? new Tok2Vec(settings.Tok2Vec, settings.Loop.Dropout)
+            : null;
         if (settings.Ner is { } ner)
         {
             _ner = new NerHead(settings.Tok2Vec.Width, ner.HiddenWidth, ner.MaxoutPieces, Math.Max(labels.Ner.Count, 1));
@@ -63,10 +66,10 @@ public sealed class Pipeline : nn.Module
     {
         var (layout, rows) = Encode(batch);
         using var disposeLayout = layout;
-        var tokens = _tok2vec.Forward(rows, layout);
+        var tokens = _tok2vec?.Forward(rows, layout);
         var losses = new List<Tensor>();
         var perComponent = new Dictionary<string, double>(StringComparer.Ordinal);
-        if (_ner is not null && NerLoss(batch, layout, tokens) is { } ner)
+        if (_ner is not null && NerLoss(batch, layout, tokens!) is { } ner)
         {
             losses.Add(ner);
             perComponent[NerName] = ner.item<float>();
@@ -81,7 +84,7 @@ public sealed class Pipeline : nn.Module
             }
         }
 
-        if (_spancat is not null && SpancatLoss(batch, layout, tokens) is { } spans)
+        if (_spancat is not null && SpancatLoss(batch, layout, tokens!) is { } spans)
         {
             losses.Add(spans);
             perComponent[SpancatName] = spans.item<float>();
@@ -108,10 +111,10 @@ public sealed class Pipeline : nn.Module
             var batch = examples.Skip(offset).Take(batchSize).ToList();
             var (layout, rows) = Encode(batch);
             using var disposeLayout = layout;
-            var tokens = _tok2vec.Forward(rows, layout);
-            var entities = _ner is null ? null : PredictEntities(batch, layout, tokens);
+            var tokens = _tok2vec?.Forward(rows, layout);
+            var entities = _ner is null ? null : PredictEntities(batch, layout, tokens!);
             var cats = Settings.Textcats.ToDictionary(t => t.Component, t => PredictCats(t, batch, tokens, layout), StringComparer.Ordinal);
-            var spans = _spancat is null ? null : PredictSpans(layout, tokens);
+            var spans = _spancat is null ? null : PredictSpans(layout, tokens!);
             for (var i = 0; i < batch.Count; i++)
             {
                 predictions.Add(new Prediction
@@ -134,6 +137,11 @@ public sealed class Pipeline : nn.Module
     private (TokenLayout Layout, Tensor[] Rows) Encode(IReadOnlyList<Example> batch)
     {
         var layout = new TokenLayout(batch.Select(e => e.Length).ToArray(), Device);
+        if (_tok2vec is null)
+        {
+            return (layout, []);
+        }
+
         var attrs = Settings.Tok2Vec.Attrs.Count;
         var rows = new long[attrs][];
         for (var a = 0; a < attrs; a++)
@@ -271,7 +279,7 @@ public sealed class Pipeline : nn.Module
         return (torch.tensor(ids.ToArray(), device: Device), torch.tensor(offsets, device: Device));
     }
 
-    private Tensor? TextcatLoss(TextcatSettings settings, IReadOnlyList<Example> batch, Tensor tokens, TokenLayout layout)
+    private Tensor? TextcatLoss(TextcatSettings settings, IReadOnlyList<Example> batch, Tensor? tokens, TokenLayout layout)
     {
         var labels = Labels.Textcat.GetValueOrDefault(settings.Component) ?? [];
         if (labels.Count == 0)
@@ -308,7 +316,7 @@ public sealed class Pipeline : nn.Module
         return (loss * knownMask).sum() / batch.Count;
     }
 
-    private List<IReadOnlyDictionary<string, double>> PredictCats(TextcatSettings settings, IReadOnlyList<Example> batch, Tensor tokens, TokenLayout layout)
+    private List<IReadOnlyDictionary<string, double>> PredictCats(TextcatSettings settings, IReadOnlyList<Example> batch, Tensor? tokens, TokenLayout layout)
     {
         var labels = Labels.Textcat.GetValueOrDefault(settings.Component) ?? [];
         var result = new List<IReadOnlyDictionary<string, double>>(batch.Count);

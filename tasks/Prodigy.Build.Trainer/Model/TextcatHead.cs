@@ -32,11 +32,11 @@ public sealed class TextcatHead : nn.Module
     /// <paramref name="ngrams"/>: flat bucket ids; <paramref name="offsets"/>: where each doc's ids start;
     /// <paramref name="tokens"/> [T, W] packed tokens for the neural part. Returns probabilities [B, labels].
     /// </summary>
-    public Tensor Forward(Tensor ngrams, Tensor offsets, Tensor tokens, TokenLayout layout)
+    public Tensor Forward(Tensor ngrams, Tensor offsets, Tensor? tokens, TokenLayout layout)
     {
         using var scope = NewDisposeScope();
         var logits = _bow.forward(ngrams, offsets, null) + _bias;
-        if (_neural is not null)
+        if (_neural is not null && tokens is not null)
         {
             var sums = torch.zeros([layout.Docs, tokens.shape[1]], dtype: tokens.dtype, device: tokens.device).index_add(0, layout.DocIndex, tokens, 1);
             var counts = torch.tensor(layout.Lengths.Select(l => (float)Math.Max(l, 1)).ToArray(), [layout.Docs, 1], device: tokens.device);
