@@ -25,6 +25,8 @@ public static class TrainerCommandLine
           prodigy-build-train train --config config.cfg --output DIR [--train train.spacy] [--dev dev.spacy]
                                     [--gpu-id -1] [--base-model DIR] [--label-stats] [--metrics FILE.json] [--threads N]
           prodigy-build-train evaluate --model DIR --data dev.spacy [--gpu-id -1] [--metrics FILE.json]
+          prodigy-build-train train-curve --config config.cfg --output DIR [--train ...] [--dev ...] [--samples 4]
+                                    [--seeds 1] [--show-plot] [--label-stats] [--cache DIR] [--gpu-id -1] [--threads N]
 
         --train/--dev default to [paths] train/dev of the config (relative to the current folder).
         --gpu-id: -1 for the CPU (default), else the CUDA device (needs ProdigyTorchBackend=cuda).
@@ -76,6 +78,7 @@ public static class TrainerCommandLine
             {
                 "train" => Train(options, Say, cancellationToken),
                 "evaluate" => Evaluate(options, Say),
+                "train-curve" => TrainCurve(options, Say, cancellationToken),
                 _ => throw new ArgumentException($"unknown command '{args[0]}': train or evaluate"),
             };
         }
@@ -171,6 +174,91 @@ public static class TrainerCommandLine
         }
 
         say(string.Create(CultureInfo.InvariantCulture, $"Saved pipeline to output directory: {Path.Combine(output, "model-best")} (score {result.BestScore:0.00} at step {result.BestStep}) and {Path.Combine(output, "model-last")}; {result.Steps} steps, {result.Epochs} epochs in {result.Seconds:0.0} s"));
+        return 0;
+    }
+
+    private static int TrainCurve(Dictionary<string, string> options, Action<string> say, CancellationToken cancellationToken)
+    {
+        var configPath = Required(options, "config");
+        var output = Required(options, "output");
+        if (!File.Exists(configPath))
+        {
+            throw new TrainerInputException("PRD2303", $"the config does not exist: {configPath}", configPath);
+        }
+
+        var samples = int.Parse(options.GetValueOrDefault("samples") ?? "4", CultureInfo.InvariantCulture);
+        var seeds = int.Parse(options.GetValueOrDefault("seeds") ?? "1", CultureInfo.InvariantCulture);
+        if (samples < 1 || seeds < 1)
+        {
+            throw new ArgumentException("--samples and --seeds must be at least 1");
+        }
+
+        var config = ResolvedConfig.Load(configPath);
+        var settings = TrainingSettings.From(config, warning => say($"{configPath}: warning PRD2310: {warning}"));
+        var trainPath = options.GetValueOrDefault("train") ?? config.String("paths", "train") ?? throw new TrainerInputException("PRD2304", "no training corpus: give --train or set [paths] train", configPath);
+        var devPath = options.GetValueOrDefault("dev") ?? config.String("paths", "dev") ?? throw new TrainerInputException("PRD2304", "no evaluation corpus: give --dev or set [paths] dev", configPath);
+        var device = StartTorch(options, say);
+        var train = ReadCorpus(trainPath, settings);
+        var dev = ReadCorpus(devPath, settings);
+        say("========================= Train curve diagnostic =========================");
+        say($"Training: {train.Count} | Evaluation: {dev.Count} (the same evaluation set for every point)");
+        var labelFiles = settings.Pipeline.Select(c => config.String($"initialize.components.{c}.labels", "path")).Where(p => p is not null && File.Exists(p)).Select(p => p!);
+        var fingerprint = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
+            new[] { trainPath, devPath }.Concat(labelFiles).SelectMany(File.ReadAllBytes).ToArray()));
+        var rows = LearningCurve.Run(
+            new TrainingRun
+            {
+                Settings = settings,
+                ConfigText = File.ReadAllText(configPath),
+                Device = device,
+                LabelsFile = component => LabelsFile(config, component),
+                Log = say,
+            },
+            train,
+            dev,
+            samples,
+            seeds,
+            options.GetValueOrDefault("cache") ?? Path.Combine(output, "points"),
+            fingerprint,
+            cancellationToken);
+        var components = LearningCurve.ComponentKeys(settings).Select(c => c.Name).ToList();
+        say("");
+        foreach (var line in CurveReport.Table(rows, components, withSpread: seeds > 1))
+        {
+            say(line);
+        }
+
+        say("");
+        foreach (var line in CurveReport.Verdict(rows))
+        {
+            say(line);
+        }
+
+        if (options.ContainsKey("show-plot"))
+        {
+            say("");
+            foreach (var line in CurveReport.AsciiPlot(rows))
+            {
+                say(line);
+            }
+        }
+
+        if (options.ContainsKey("label-stats"))
+        {
+            foreach (var row in rows)
+            {
+                foreach (var (key, labels) in row.Points[0].LabelF.OrderBy(l => l.Key, StringComparer.Ordinal))
+                {
+                    say($"{row.Percent}% {key}: " + string.Join(", ", labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => string.Create(CultureInfo.InvariantCulture, $"{l.Key} {l.Value * 100:0.00}"))));
+                }
+            }
+        }
+
+        Directory.CreateDirectory(output);
+        Core.Config.AtomicFile.WriteAllBytes(Path.Combine(output, "curve.json"), JsonSerializer.SerializeToUtf8Bytes(CurveReport.Json(rows, components, seeds), new JsonSerializerOptions { WriteIndented = true }));
+        Core.Config.AtomicFile.WriteAllBytes(Path.Combine(output, "curve.csv"), System.Text.Encoding.UTF8.GetBytes(CurveReport.Csv(rows, components)));
+        Core.Config.AtomicFile.WriteAllBytes(Path.Combine(output, "curve.svg"), System.Text.Encoding.UTF8.GetBytes(CurveReport.Svg(rows, components)));
+        say($"Saved the curve: {Path.Combine(output, "curve.json")}, curve.csv, curve.svg");
         return 0;
     }
 
@@ -287,8 +375,8 @@ public static class TrainerCommandLine
 
     private static Dictionary<string, string> ParseOptions(ReadOnlySpan<string> args)
     {
-        var flags = new HashSet<string>(StringComparer.Ordinal) { "label-stats" };
-        var known = new HashSet<string>(StringComparer.Ordinal) { "config", "output", "train", "dev", "gpu-id", "base-model", "label-stats", "metrics", "threads", "model", "data" };
+        var flags = new HashSet<string>(StringComparer.Ordinal) { "label-stats", "show-plot" };
+        var known = new HashSet<string>(StringComparer.Ordinal) { "config", "output", "train", "dev", "gpu-id", "base-model", "label-stats", "metrics", "threads", "model", "data", "samples", "seeds", "show-plot", "cache" };
         var options = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i < args.Length; i++)
         {
