@@ -67,4 +67,40 @@ public sealed class SampleTests : IDisposable
         Assert.Contains("train: up to date", second.Messages);
         Assert.DoesNotContain(second.Messages, m => m.StartsWith("prodigy-build train", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void TrainCurve_trains_growing_shares_saves_the_curve_and_reuses_points()
+    {
+        var properties = new Dictionary<string, string>
+        {
+            ["BaseOutputPath"] = Path.Combine(_dir, "bin") + Path.DirectorySeparatorChar,
+            ["BaseIntermediateOutputPath"] = Path.Combine(_dir, "obj") + Path.DirectorySeparatorChar,
+            ["ProdigySamplesBuildRepo"] = "false",
+            ["ProdigyTasksAssembly"] = TestPaths.TasksAssembly,
+            ["ProdigyToolPath"] = TestPaths.Tool,
+            ["ProdigyTrainerPath"] = TestPaths.Trainer,
+            ["ProdigyCurveSamples"] = "2",
+            ["ProdigyShowPlot"] = "true",
+        };
+        var project = Path.Combine(TestPaths.RepoRoot, "samples", "ner-textcat", "NerTextcat.csproj");
+
+        var first = ProjectBuilder.BuildProject(project, "TrainCurve", properties).ShouldSucceed();
+
+        Assert.Contains("Training 2 times with 50%, 100% of the data", first.Messages);
+        Assert.Contains(first.Messages, m => m.StartsWith("%      Score", StringComparison.Ordinal));
+        Assert.Contains(first.Messages, m => m.StartsWith("  0%   0.00", StringComparison.Ordinal));
+        Assert.Contains(first.Messages, m => m.Contains("Accuracy", StringComparison.Ordinal) && m.Contains("in the last sample", StringComparison.Ordinal));
+        var curve = Path.Combine(_dir, "bin", "Debug", "curve");
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(curve, "curve.json")))!;
+        Assert.Equal(2, json["rows"]!.AsArray().Count);
+        Assert.True(File.Exists(Path.Combine(curve, "curve.csv")) && File.Exists(Path.Combine(curve, "curve.svg")), first.Log);
+
+        Assert.Contains("curve: up to date", ProjectBuilder.BuildProject(project, "TrainCurve", properties).ShouldSucceed().Messages);
+
+        properties["ProdigyCurveSamples"] = "4";
+        var finer = ProjectBuilder.BuildProject(project, "TrainCurve", properties).ShouldSucceed();
+        Assert.Contains("curve: rebuilding, ProdigyCurveSamples changed ('2' -> '4')", finer.Messages);
+        Assert.Equal(2, finer.Messages.Count(m => m.Contains("reused an earlier point", StringComparison.Ordinal)));
+        Assert.Equal(2, finer.Messages.Count(m => m.Contains(": training on ", StringComparison.Ordinal)));
+    }
 }
