@@ -68,6 +68,21 @@ public sealed class ErrorTests : IDisposable
     }
 
     [Theory]
+    [InlineData("ProdigyCurveSamples", "0", "PRD0030")]
+    [InlineData("ProdigyCurveSamples", "four", "PRD0030")]
+    [InlineData("ProdigyCurveSeeds", "0", "PRD0031")]
+    [InlineData("ProdigyShowPlot", "yes", "PRD0032")]
+    public void A_bad_curve_setting_is_an_error_that_names_it(string property, string value, string code)
+    {
+        _project.File("data/a.jsonl", Line).Item("NerDataset", "data/a.jsonl").Property(property, value);
+
+        var error = _project.Build("TrainCurve").ShouldFailWith(code);
+
+        Assert.Contains(property, error.Message, StringComparison.Ordinal);
+        Assert.Contains($"'{value}'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("0.2")]
     [InlineData(".5")]
     [InlineData("0.05")]
