@@ -57,6 +57,7 @@ public sealed class ErrorTests : IDisposable
     [InlineData("ProdigyBaseModel", "old-model", "PRD0023")]
     [InlineData("ProdigyTrainThreads", "many", "PRD0024")]
     [InlineData("ProdigyTrainerPath", "nowhere/trainer.dll", "PRD0025")]
+    [InlineData("ProdigyTrainerPath", "", "PRD0025")]
     public void A_bad_training_setting_is_an_error_that_names_it(string property, string value, string code)
     {
         _project.File("data/a.jsonl", Line).Item("NerDataset", "data/a.jsonl").Property(property, value);
@@ -64,6 +65,7 @@ public sealed class ErrorTests : IDisposable
         var error = _project.Build("Train").ShouldFailWith(code);
 
         Assert.Contains(property == "ProdigyGpuId" && code == "PRD0022" ? "ProdigyTorchBackend" : property, error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(_project.Build("Train").Errors, e => e.Code.StartsWith("CS", StringComparison.Ordinal));
         Assert.False(Directory.Exists(Path.Combine(_project.Directory, "bin", "Debug", "model")));
     }
 
