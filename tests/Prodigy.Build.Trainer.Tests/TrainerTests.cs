@@ -144,4 +144,28 @@ public sealed class TrainerTests(TorchRuntimeFixture fixture, ITestOutputHelper 
         Assert.Equal(("Gucci", "BRAND", 3, 8), (entity.Text, entity.Label, entity.Start, entity.End));
         Assert.True(doc.Cats["textcat"]["POSITIVE"] > 0.5, $"POSITIVE {doc.Cats["textcat"]["POSITIVE"]}");
     }
+
+    [Fact]
+    public void Training_continues_from_a_base_model_with_the_same_labels_and_refuses_other_labels()
+    {
+        var models = Path.Combine(_directory, "base");
+        Train(["ner"], TinyData.Examples(120, 41), TinyData.Examples(30, 42), models, maxSteps: 60);
+        var (settings, text) = TinyData.Config(["ner"], 40);
+        var baseModel = Path.Combine(models, "model-best");
+
+        var continued = PipelineTrainer.Train(new TrainingRun { Settings = settings, ConfigText = text, BaseModel = baseModel, Log = log.WriteLine }, TinyData.Examples(120, 43), TinyData.Examples(30, 44));
+
+        // Starting from trained weights, the first evaluation (step 0) is already good.
+        Assert.True(continued.BestScores.Values["ents_f"] >= 0.8, $"ents_f {continued.BestScores.Values["ents_f"]}");
+        var relabelled = TinyData.Examples(40, 45).Select(e => new Example
+        {
+            Words = e.Words,
+            Spaces = e.Spaces,
+            Norms = e.Norms,
+            Entities = [new LabeledSpan(e.Entities![0].Start, e.Entities[0].End, "LABEL_NOT_IN_BASE")],
+            EntityMissing = e.EntityMissing,
+        }).ToList();
+        var error = Assert.Throws<TrainerInputException>(() => PipelineTrainer.Train(new TrainingRun { Settings = settings, ConfigText = text, BaseModel = baseModel, Log = log.WriteLine }, relabelled, TinyData.Examples(10, 46)));
+        Assert.Equal("PRD2309", error.Code);
+    }
 }

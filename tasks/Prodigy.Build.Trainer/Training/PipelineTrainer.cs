@@ -182,16 +182,18 @@ public static class PipelineTrainer
         return new TrainingResult(double.IsNegativeInfinity(best) ? 0 : best, bestStep, bestScores, step, epoch, stopwatch.Elapsed.TotalSeconds, cancelled);
     }
 
-    /// <summary>Loads a base model's weights where their shapes agree (output layers grow with new labels and start fresh).</summary>
+    /// <summary>Loads a base model's weights; its labels must be the run's (continuing with added labels is not implemented yet).</summary>
     private static void LoadCompatible(Pipeline pipeline, string weights, PipelineLabels baseLabels, Action<string> log)
     {
         var sameLabels = baseLabels.Ner.SequenceEqual(pipeline.Labels.Ner)
             && baseLabels.Spancat.SequenceEqual(pipeline.Labels.Spancat)
             && pipeline.Labels.Textcat.All(t => baseLabels.Textcat.TryGetValue(t.Key, out var l) && l.SequenceEqual(t.Value));
-        pipeline.load(weights, strict: sameLabels);
         if (!sameLabels)
         {
-            log("Base model: labels were added; the output layers of the changed components start fresh.");
+            throw new TrainerInputException("PRD2309", "the base model's labels differ from this corpus's; continuing training with other labels is not supported yet. Train without ProdigyBaseModel, or keep the same labels.", Path.GetDirectoryName(weights));
         }
+
+        pipeline.load(weights);
+        log("Base model: weights loaded from " + Path.GetDirectoryName(weights));
     }
 }
