@@ -296,9 +296,11 @@ public sealed class IncrementalBuildTests : IDisposable
         }
 
         var outputs = string.Join("\n", builds.Select(b => b.Output));
-        Assert.Equal(1, builds.Count(b => b.Output.Contains("corpus: rebuilding", StringComparison.Ordinal)));
-        Assert.Equal(1, builds.Count(b => b.Output.Contains("corpus: up to date", StringComparison.Ordinal)));
-        Assert.Contains("corpus: waiting for another build of this project to finish", outputs, StringComparison.Ordinal);
+        Assert.True(builds.Count(b => b.Output.Contains("corpus: rebuilding", StringComparison.Ordinal)) == 1, outputs);
+        Assert.True(builds.Count(b => b.Output.Contains("corpus: up to date", StringComparison.Ordinal)) == 1, outputs);
+        // Usually the second build logs "corpus: waiting for another build of this project to finish"; on a
+        // loaded machine it may only reach the stage after the first is done. Either way: one rebuild.
+        // (The waiting itself is asserted in ProjectMutexTests.)
         Assert.StartsWith("train\n", File.ReadAllText(Corpus("train.spacy")), StringComparison.Ordinal);
         Assert.Contains("corpus: up to date", _project.Build().ShouldSucceed().Messages);
     }
