@@ -13,7 +13,9 @@ public sealed class ProjectMutexTests
         var first = ProjectMutex.Acquire(_lockFile, _ => { }, () => false, TimeSpan.FromSeconds(30));
         Assert.NotNull(first);
         var second = Task.Run(() => ProjectMutex.Acquire(_lockFile, _ => Interlocked.Increment(ref waits), () => false, TimeSpan.FromSeconds(30)));
-        await Task.Delay(500);
+        // The second holder reports that it waits (however late its task starts), and does not get the mutex.
+        Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref waits) >= 1, TimeSpan.FromSeconds(30)));
+        await Task.Delay(200);
         Assert.False(second.IsCompleted);
 
         first.Dispose();
@@ -29,8 +31,9 @@ public sealed class ProjectMutexTests
         using var first = ProjectMutex.Acquire(_lockFile, _ => { }, () => false, TimeSpan.FromSeconds(30));
         var cancelled = false;
 
-        var second = Task.Run(() => ProjectMutex.Acquire(_lockFile, _ => { }, () => Volatile.Read(ref cancelled), TimeSpan.FromSeconds(30)));
-        await Task.Delay(300);
+        var waiting = 0;
+        var second = Task.Run(() => ProjectMutex.Acquire(_lockFile, _ => Interlocked.Increment(ref waiting), () => Volatile.Read(ref cancelled), TimeSpan.FromSeconds(30)));
+        Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref waiting) >= 1, TimeSpan.FromSeconds(30)));
         Volatile.Write(ref cancelled, true);
 
         Assert.Null(await second.WaitAsync(TimeSpan.FromSeconds(10)));
