@@ -1,46 +1,23 @@
 using System.Globalization;
-using Microsoft.Build.Framework;
 using Prodigy.Build.Tasks.Incremental;
 
 namespace Prodigy.Build.Tasks;
 
 /// <summary>
 /// Runs <c>prodigy-build-train train-curve</c>: trains on growing shares of the corpus and writes
-/// curve.json, curve.csv and curve.svg into <see cref="OutputDirectory"/>. A stage; its points are
+/// curve.json, curve.csv and curve.svg into <see cref="ProdigyTrainerTask.OutputDirectory"/>. A stage; its points are
 /// also cached one by one (in <see cref="PointCache"/>), so more samples or seeds train only the new ones.
 /// </summary>
-public sealed class ProdigyTrainCurve : ProdigyToolTask
+public sealed class ProdigyTrainCurve : ProdigyTrainerTask
 {
-    [Required]
-    public string ConfigFile { get; set; } = string.Empty;
-
-    [Required]
-    public string TrainFile { get; set; } = string.Empty;
-
-    [Required]
-    public string DevFile { get; set; } = string.Empty;
-
-    [Required]
-    public string OutputDirectory { get; set; } = string.Empty;
-
     /// <summary>Where trained points are kept between builds.</summary>
     public string? PointCache { get; set; }
-
-    public ITaskItem[] LabelFiles { get; set; } = [];
 
     public int Samples { get; set; } = 4;
 
     public int Seeds { get; set; } = 1;
 
     public bool ShowPlot { get; set; }
-
-    public bool LabelStats { get; set; }
-
-    public int GpuId { get; set; } = -1;
-
-    public int Threads { get; set; }
-
-    public string? TorchBackend { get; set; }
 
     protected override string Command => "train-curve";
 
@@ -57,8 +34,8 @@ public sealed class ProdigyTrainCurve : ProdigyToolTask
 
     protected override void AddArguments(List<string> arguments)
     {
-        arguments.AddRange(["--config", Path.GetFullPath(ConfigFile), "--train", Path.GetFullPath(TrainFile), "--dev", Path.GetFullPath(DevFile), "--output", Path.GetFullPath(OutputDirectory)]);
-        arguments.AddRange(["--samples", Samples.ToString(CultureInfo.InvariantCulture), "--seeds", Seeds.ToString(CultureInfo.InvariantCulture), "--gpu-id", GpuId.ToString(CultureInfo.InvariantCulture)]);
+        AddCorpusArguments(arguments);
+        arguments.AddRange(["--samples", Samples.ToString(CultureInfo.InvariantCulture), "--seeds", Seeds.ToString(CultureInfo.InvariantCulture)]);
         if (!string.IsNullOrWhiteSpace(PointCache))
         {
             arguments.AddRange(["--cache", Path.GetFullPath(PointCache!.Trim())]);
@@ -68,29 +45,9 @@ public sealed class ProdigyTrainCurve : ProdigyToolTask
         {
             arguments.Add("--show-plot");
         }
-
-        if (LabelStats)
-        {
-            arguments.Add("--label-stats");
-        }
-
-        if (Threads > 0)
-        {
-            arguments.AddRange(["--threads", Threads.ToString(CultureInfo.InvariantCulture)]);
-        }
     }
 
-    internal override IReadOnlyList<StageInput>? GetStageInputs(FileHashCache cache)
-    {
-        var inputs = new List<StageInput>
-        {
-            new(Path.GetFullPath(ConfigFile), "config"),
-            new(Path.GetFullPath(TrainFile), "train"),
-            new(Path.GetFullPath(DevFile), "dev"),
-        };
-        inputs.AddRange(LabelFiles.OrderBy(l => l.ItemSpec, StringComparer.Ordinal).Select(l => new StageInput(Path.GetFullPath(l.GetMetadata("FullPath") is { Length: > 0 } full ? full : l.ItemSpec), "labels")));
-        return inputs;
-    }
+    internal override IReadOnlyList<StageInput>? GetStageInputs(FileHashCache cache) => CorpusStageInputs();
 
     internal override IEnumerable<KeyValuePair<string, string>> GetStageParameters() =>
     [

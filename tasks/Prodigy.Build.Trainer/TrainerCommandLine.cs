@@ -106,18 +106,7 @@ public static class TrainerCommandLine
 
     private static int Train(Dictionary<string, string> options, Action<string> say, CancellationToken cancellationToken)
     {
-        var configPath = Required(options, "config");
-        var output = Required(options, "output");
-        if (!File.Exists(configPath))
-        {
-            throw new TrainerInputException("PRD2303", $"the config does not exist: {configPath}", configPath);
-        }
-
-        var config = ResolvedConfig.Load(configPath);
-        var settings = TrainingSettings.From(config, warning => say($"{configPath}: warning PRD2310: {warning}"));
-        var trainPath = options.GetValueOrDefault("train") ?? config.String("paths", "train") ?? throw new TrainerInputException("PRD2304", "no training corpus: give --train or set [paths] train", configPath);
-        var devPath = options.GetValueOrDefault("dev") ?? config.String("paths", "dev") ?? throw new TrainerInputException("PRD2304", "no evaluation corpus: give --dev or set [paths] dev", configPath);
-        var device = StartTorch(options, say);
+        var (configPath, output, config, settings, trainPath, devPath, device) = LoadTrainingInputs(options, say);
         var train = ReadCorpus(trainPath, settings);
         var dev = ReadCorpus(devPath, settings);
         if (train.Count == 0)
@@ -158,7 +147,7 @@ public static class TrainerCommandLine
             ["scores"] = ScoresJson(result.BestScores),
         };
         var metricsPath = options.GetValueOrDefault("metrics") ?? Path.Combine(output, "metrics.json");
-        Core.Config.AtomicFile.WriteAllBytes(metricsPath, JsonSerializer.SerializeToUtf8Bytes(metrics, new JsonSerializerOptions { WriteIndented = true }));
+        WriteJson(metricsPath, metrics);
         if (options.ContainsKey("label-stats"))
         {
             foreach (var line in LabelStats.Table(result.BestScores))
@@ -179,13 +168,6 @@ public static class TrainerCommandLine
 
     private static int TrainCurve(Dictionary<string, string> options, Action<string> say, CancellationToken cancellationToken)
     {
-        var configPath = Required(options, "config");
-        var output = Required(options, "output");
-        if (!File.Exists(configPath))
-        {
-            throw new TrainerInputException("PRD2303", $"the config does not exist: {configPath}", configPath);
-        }
-
         var samples = int.Parse(options.GetValueOrDefault("samples") ?? "4", CultureInfo.InvariantCulture);
         var seeds = int.Parse(options.GetValueOrDefault("seeds") ?? "1", CultureInfo.InvariantCulture);
         if (samples < 1 || seeds < 1)
@@ -193,11 +175,7 @@ public static class TrainerCommandLine
             throw new ArgumentException("--samples and --seeds must be at least 1");
         }
 
-        var config = ResolvedConfig.Load(configPath);
-        var settings = TrainingSettings.From(config, warning => say($"{configPath}: warning PRD2310: {warning}"));
-        var trainPath = options.GetValueOrDefault("train") ?? config.String("paths", "train") ?? throw new TrainerInputException("PRD2304", "no training corpus: give --train or set [paths] train", configPath);
-        var devPath = options.GetValueOrDefault("dev") ?? config.String("paths", "dev") ?? throw new TrainerInputException("PRD2304", "no evaluation corpus: give --dev or set [paths] dev", configPath);
-        var device = StartTorch(options, say);
+        var (configPath, output, config, settings, trainPath, devPath, device) = LoadTrainingInputs(options, say);
         var train = ReadCorpus(trainPath, settings);
         var dev = ReadCorpus(devPath, settings);
         say("========================= Train curve diagnostic =========================");
@@ -255,12 +233,33 @@ public static class TrainerCommandLine
         }
 
         Directory.CreateDirectory(output);
-        Core.Config.AtomicFile.WriteAllBytes(Path.Combine(output, "curve.json"), JsonSerializer.SerializeToUtf8Bytes(CurveReport.Json(rows, components, seeds), new JsonSerializerOptions { WriteIndented = true }));
+        WriteJson(Path.Combine(output, "curve.json"), CurveReport.Json(rows, components, seeds));
         Core.Config.AtomicFile.WriteAllBytes(Path.Combine(output, "curve.csv"), System.Text.Encoding.UTF8.GetBytes(CurveReport.Csv(rows, components)));
         Core.Config.AtomicFile.WriteAllBytes(Path.Combine(output, "curve.svg"), System.Text.Encoding.UTF8.GetBytes(CurveReport.Svg(rows, components)));
         say($"Saved the curve: {Path.Combine(output, "curve.json")}, curve.csv, curve.svg");
         return 0;
     }
+
+    /// <summary>What train and train-curve both read: the config, its settings, the corpus paths (options, else [paths]) and the device.</summary>
+    private static (string ConfigPath, string Output, ResolvedConfig Config, TrainingSettings Settings, string TrainPath, string DevPath, torch.Device Device) LoadTrainingInputs(
+        Dictionary<string, string> options, Action<string> say)
+    {
+        var configPath = Required(options, "config");
+        var output = Required(options, "output");
+        if (!File.Exists(configPath))
+        {
+            throw new TrainerInputException("PRD2303", $"the config does not exist: {configPath}", configPath);
+        }
+
+        var config = ResolvedConfig.Load(configPath);
+        var settings = TrainingSettings.From(config, warning => say($"{configPath}: warning PRD2310: {warning}"));
+        var trainPath = options.GetValueOrDefault("train") ?? config.String("paths", "train") ?? throw new TrainerInputException("PRD2304", "no training corpus: give --train or set [paths] train", configPath);
+        var devPath = options.GetValueOrDefault("dev") ?? config.String("paths", "dev") ?? throw new TrainerInputException("PRD2304", "no evaluation corpus: give --dev or set [paths] dev", configPath);
+        return (configPath, output, config, settings, trainPath, devPath, StartTorch(options, say));
+    }
+
+    private static void WriteJson(string path, JsonNode json) =>
+        Core.Config.AtomicFile.WriteAllBytes(path, JsonSerializer.SerializeToUtf8Bytes(json, new JsonSerializerOptions { WriteIndented = true }));
 
     private static int Evaluate(Dictionary<string, string> options, Action<string> say)
     {
@@ -293,7 +292,7 @@ public static class TrainerCommandLine
         if (options.GetValueOrDefault("metrics") is { } metricsPath)
         {
             var metrics = new JsonObject { ["score"] = score, ["scores"] = ScoresJson(scores) };
-            Core.Config.AtomicFile.WriteAllBytes(metricsPath, JsonSerializer.SerializeToUtf8Bytes(metrics, new JsonSerializerOptions { WriteIndented = true }));
+            WriteJson(metricsPath, metrics);
         }
 
         return 0;

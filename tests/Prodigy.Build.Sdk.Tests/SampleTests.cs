@@ -7,6 +7,17 @@ public sealed class SampleTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
+    // Outputs in the temp folder; the repository's freshly built tasks, tool and trainer.
+    private Dictionary<string, string> SampleProperties() => new()
+    {
+        ["BaseOutputPath"] = Path.Combine(_dir, "bin") + Path.DirectorySeparatorChar,
+        ["BaseIntermediateOutputPath"] = Path.Combine(_dir, "obj") + Path.DirectorySeparatorChar,
+        ["ProdigySamplesBuildRepo"] = "false",
+        ["ProdigyTasksAssembly"] = TestPaths.TasksAssembly,
+        ["ProdigyToolPath"] = TestPaths.Tool,
+        ["ProdigyTrainerPath"] = TestPaths.Trainer,
+    };
+
     [Theory]
     [InlineData("ner-fashion/NerFashion.csproj", "ner")]
     [InlineData("ner-textcat/NerTextcat.csproj", "ner,textcat")]
@@ -14,15 +25,7 @@ public sealed class SampleTests : IDisposable
     {
         var outcome = ProjectBuilder.BuildProject(
             Path.Combine(TestPaths.RepoRoot, "samples", project),
-            globalProperties: new Dictionary<string, string>
-            {
-                ["BaseOutputPath"] = Path.Combine(_dir, "bin") + Path.DirectorySeparatorChar,
-                ["BaseIntermediateOutputPath"] = Path.Combine(_dir, "obj") + Path.DirectorySeparatorChar,
-                ["ProdigySamplesBuildRepo"] = "false",
-                ["ProdigyTasksAssembly"] = TestPaths.TasksAssembly,
-                ["ProdigyToolPath"] = TestPaths.Tool,
-                ["ProdigyTrainerPath"] = TestPaths.Trainer,
-            }).ShouldSucceed();
+            globalProperties: SampleProperties()).ShouldSucceed();
 
         var corpus = Path.Combine(_dir, "bin", "Debug", "corpus");
         Assert.True(new FileInfo(Path.Combine(corpus, "train.spacy")).Length > 0, outcome.Log);
@@ -38,15 +41,7 @@ public sealed class SampleTests : IDisposable
     [Fact]
     public void The_ner_textcat_sample_trains_on_build_and_then_is_up_to_date()
     {
-        var properties = new Dictionary<string, string>
-        {
-            ["BaseOutputPath"] = Path.Combine(_dir, "bin") + Path.DirectorySeparatorChar,
-            ["BaseIntermediateOutputPath"] = Path.Combine(_dir, "obj") + Path.DirectorySeparatorChar,
-            ["ProdigySamplesBuildRepo"] = "false",
-            ["ProdigyTasksAssembly"] = TestPaths.TasksAssembly,
-            ["ProdigyToolPath"] = TestPaths.Tool,
-            ["ProdigyTrainerPath"] = TestPaths.Trainer,
-        };
+        var properties = SampleProperties();
         var project = Path.Combine(TestPaths.RepoRoot, "samples", "ner-textcat", "NerTextcat.csproj");
 
         var first = ProjectBuilder.BuildProject(project, globalProperties: properties).ShouldSucceed();
@@ -71,17 +66,9 @@ public sealed class SampleTests : IDisposable
     [Fact]
     public void TrainCurve_trains_growing_shares_saves_the_curve_and_reuses_points()
     {
-        var properties = new Dictionary<string, string>
-        {
-            ["BaseOutputPath"] = Path.Combine(_dir, "bin") + Path.DirectorySeparatorChar,
-            ["BaseIntermediateOutputPath"] = Path.Combine(_dir, "obj") + Path.DirectorySeparatorChar,
-            ["ProdigySamplesBuildRepo"] = "false",
-            ["ProdigyTasksAssembly"] = TestPaths.TasksAssembly,
-            ["ProdigyToolPath"] = TestPaths.Tool,
-            ["ProdigyTrainerPath"] = TestPaths.Trainer,
-            ["ProdigyCurveSamples"] = "2",
-            ["ProdigyShowPlot"] = "true",
-        };
+        var properties = SampleProperties();
+        properties["ProdigyCurveSamples"] = "2";
+        properties["ProdigyShowPlot"] = "true";
         var project = Path.Combine(TestPaths.RepoRoot, "samples", "ner-textcat", "NerTextcat.csproj");
 
         var first = ProjectBuilder.BuildProject(project, "TrainCurve", properties).ShouldSucceed();
