@@ -66,10 +66,7 @@ public static class PipelineTrainer
         }
 
         var components = settings.Pipeline.ToList();
-        var parameters = pipeline.parameters().ToList();
-        using var optimizer = loop.L2IsWeightDecay
-            ? (optim.Optimizer)optim.AdamW(parameters, loop.LearnRate, loop.Beta1, loop.Beta2, loop.Eps, loop.L2)
-            : optim.Adam(parameters, loop.LearnRate, loop.Beta1, loop.Beta2, loop.Eps, loop.L2);
+        using var optimizer = new AdamOptimizer(pipeline.parameters(), loop);
 
         run.Log($"Pipeline: [{string.Join(", ", components.Select(c => $"'{c}'"))}]");
         run.Log("Initial learn rate: " + loop.LearnRate.ToString(CultureInfo.InvariantCulture));
@@ -104,19 +101,14 @@ public static class PipelineTrainer
 
                 any = true;
                 pipeline.train();
-                optimizer.zero_grad();
+                optimizer.ZeroGrad();
                 using (var scope = NewDisposeScope())
                 {
                     var (total, perComponent) = pipeline.Loss(batch);
                     if (total.requires_grad)
                     {
                         total.backward();
-                        if (loop.GradClip > 0)
-                        {
-                            nn.utils.clip_grad_norm_(parameters, loop.GradClip);
-                        }
-
-                        optimizer.step();
+                        optimizer.Step();
                     }
 
                     foreach (var (component, value) in perComponent)
