@@ -1,6 +1,10 @@
+using Prodigy.Build.Core.Config;
+using Prodigy.Build.Trainer.Configuration;
 using Prodigy.Build.Trainer.Data;
 using Prodigy.Build.Trainer.Inference;
+using Prodigy.Build.Trainer.Model;
 using Prodigy.Build.Trainer.Training;
+using TorchSharp;
 using Xunit.Abstractions;
 
 namespace Prodigy.Build.Trainer.Tests;
@@ -146,26 +150,105 @@ public sealed class TrainerTests(TorchRuntimeFixture fixture, ITestOutputHelper 
     }
 
     [Fact]
-    public void Training_continues_from_a_base_model_with_the_same_labels_and_refuses_other_labels()
+    public void Training_continues_from_a_base_model_with_the_same_labels()
     {
         var models = Path.Combine(_directory, "base");
         Train(["ner"], TinyData.Examples(120, 41), TinyData.Examples(30, 42), models, maxSteps: 60);
         var (settings, text) = TinyData.Config(["ner"], 40);
-        var baseModel = Path.Combine(models, "model-best");
 
-        var continued = PipelineTrainer.Train(new TrainingRun { Settings = settings, ConfigText = text, BaseModel = baseModel, Log = log.WriteLine }, TinyData.Examples(120, 43), TinyData.Examples(30, 44));
+        var continued = PipelineTrainer.Train(new TrainingRun { Settings = settings, ConfigText = text, BaseModel = Path.Combine(models, "model-best"), Log = log.WriteLine }, TinyData.Examples(120, 43), TinyData.Examples(30, 44));
 
         // Starting from trained weights, the first evaluation (step 0) is already good.
         Assert.True(continued.BestScores.Values["ents_f"] >= 0.8, $"ents_f {continued.BestScores.Values["ents_f"]}");
-        var relabelled = TinyData.Examples(40, 45).Select(e => new Example
-        {
-            Words = e.Words,
-            Spaces = e.Spaces,
-            Norms = e.Norms,
-            Entities = [new LabeledSpan(e.Entities![0].Start, e.Entities[0].End, "LABEL_NOT_IN_BASE")],
-            EntityMissing = e.EntityMissing,
-        }).ToList();
-        var error = Assert.Throws<TrainerInputException>(() => PipelineTrainer.Train(new TrainingRun { Settings = settings, ConfigText = text, BaseModel = baseModel, Log = log.WriteLine }, relabelled, TinyData.Examples(10, 46)));
-        Assert.Equal("PRD2309", error.Code);
     }
+
+    [Fact]
+    public void Continuing_with_added_labels_keeps_the_base_labels_first_and_their_weights()
+    {
+        // Base: NER with BRAND, a multilabel textcat with PRAISE. New data adds ITEM and FOOTWEAR.
+        var models = Path.Combine(_directory, "base");
+        var baseData = TinyData.Examples(120, 51, multilabel: true).Select(e => With(e, cats: new Dictionary<string, double> { ["PRAISE"] = e.Cats["PRAISE"] })).ToList();
+        Train(["ner", "textcat_multilabel"], baseData, TinyData.Examples(30, 52, multilabel: true), models, maxSteps: 60);
+        var baseModel = Path.Combine(models, "model-best");
+        var more = TinyData.Examples(60, 53, multilabel: true, spans: true).Select(e => WithItems(e)).ToList();
+        var (settings, text) = TinyData.Config(["ner", "textcat_multilabel"], 20);
+        var messages = new List<string>();
+        var run = new TrainingRun { Settings = settings, ConfigText = text, BaseModel = baseModel, OutputDirectory = Path.Combine(_directory, "continued"), Log = messages.Add };
+
+        using var before = PipelineTrainer.CreatePipeline(run, more);
+        using var loaded = TrainedPipeline.Load(baseModel);
+        using var basePipeline = new Pipeline(loaded.Settings, loaded.Labels, torch.CPU);
+        basePipeline.load(Path.Combine(baseModel, "weights.bin"));
+
+        Assert.Equal(["BRAND", "ITEM"], before.Labels.Ner);
+        Assert.Equal(["PRAISE", "FOOTWEAR"], before.Labels.Textcat["textcat_multilabel"]);
+        Assert.Contains("Base model: [ner] labels added: ITEM", messages);
+        Assert.Contains("Base model: [textcat_multilabel] labels added: FOOTWEAR", messages);
+        // At step 0 the base labels score as in the base model: every base weight was carried over.
+        var texts = TinyData.Examples(20, 54);
+        var baseOut = basePipeline.Predict(texts);
+        var continuedOut = before.Predict(texts);
+        for (var i = 0; i < texts.Count; i++)
+        {
+            Assert.Equal(baseOut[i].Cats["textcat_multilabel"]["PRAISE"], continuedOut[i].Cats["textcat_multilabel"]["PRAISE"]);
+            Assert.Equal(baseOut[i].Entities, continuedOut[i].Entities.Where(e => e.Label == "BRAND"));
+        }
+
+        var baseWeights = basePipeline.state_dict();
+        foreach (var (name, weight) in before.state_dict())
+        {
+            var old = baseWeights[name];
+            var carried = Enumerable.Range(0, old.shape.Length).Aggregate(weight, (t, d) => t.narrow(d, 0, old.shape[d]));
+            Assert.True(carried.eq(old).all().item<bool>(), $"{name} was not carried over");
+        }
+
+        PipelineTrainer.Train(run, more, TinyData.Examples(20, 55, multilabel: true, spans: true).Select(e => WithItems(e)).ToList());
+        var labels = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(_directory, "continued", "model-best", "labels.json")))!;
+        Assert.Equal("[\"BRAND\",\"ITEM\"]", labels["ner"]!.ToJsonString());
+        Assert.Equal("[\"PRAISE\",\"FOOTWEAR\"]", labels["textcat"]!["textcat_multilabel"]!.ToJsonString());
+    }
+
+    [Theory]
+    [InlineData("components.tok2vec.model.encode", "width", "48")]
+    [InlineData("components.ner.model", "hidden_width", "32")]
+    public void A_base_model_of_another_shape_is_PRD2309_naming_the_parameter(string section, string key, string value)
+    {
+        var models = Path.Combine(_directory, "base");
+        Train(["ner"], TinyData.Examples(60, 61), TinyData.Examples(10, 62), models, maxSteps: 10);
+        var document = SpacyConfigDocument.Parse(TinyData.Config(["ner"], 10).Text);
+        document.SetRaw(section, key, value);
+        var settings = TrainingSettings.From(new ResolvedConfig(SpacyConfigDocument.Parse(document.ToString()), "wide.cfg"));
+
+        var error = Assert.Throws<TrainerInputException>(() => PipelineTrainer.Train(new TrainingRun { Settings = settings, ConfigText = document.ToString(), BaseModel = Path.Combine(models, "model-best"), Log = log.WriteLine }, TinyData.Examples(60, 63), TinyData.Examples(10, 64)));
+
+        Assert.Equal("PRD2309", error.Code);
+        Assert.Contains("has the shape", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_base_model_with_a_component_the_config_lacks_is_PRD2309()
+    {
+        var models = Path.Combine(_directory, "base");
+        Train(["ner", "textcat_multilabel"], TinyData.Examples(60, 65, multilabel: true), TinyData.Examples(10, 66, multilabel: true), models, maxSteps: 10);
+        var (settings, text) = TinyData.Config(["ner"], 10);
+
+        var error = Assert.Throws<TrainerInputException>(() => PipelineTrainer.Train(new TrainingRun { Settings = settings, ConfigText = text, BaseModel = Path.Combine(models, "model-best"), Log = log.WriteLine }, TinyData.Examples(60, 67), TinyData.Examples(10, 68)));
+
+        Assert.Equal("PRD2309", error.Code);
+        Assert.Contains("textcat_multilabel", error.Message, StringComparison.Ordinal);
+    }
+
+    // The brand and the thing ("ITEM", taken from the spans) as entities, in order.
+    private static Example WithItems(Example example) =>
+        With(example, entities: [.. new[] { example.Entities![0], example.SpanGroups["sc"][1] }.OrderBy(e => e.Start)]);
+
+    private static Example With(Example example, IReadOnlyList<LabeledSpan>? entities = null, Dictionary<string, double>? cats = null) => new()
+    {
+        Words = example.Words,
+        Spaces = example.Spaces,
+        Norms = example.Norms,
+        Entities = entities ?? example.Entities,
+        EntityMissing = example.EntityMissing,
+        Cats = cats ?? example.Cats,
+    };
 }

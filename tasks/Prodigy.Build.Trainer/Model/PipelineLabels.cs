@@ -4,7 +4,7 @@ using Prodigy.Build.Trainer.Data;
 
 namespace Prodigy.Build.Trainer.Model;
 
-/// <summary>The labels of each component, in a fixed (sorted, ordinal) order: the order of the model's outputs.</summary>
+/// <summary>The labels of each component in the order of the model's outputs: sorted (ordinal), a base model's labels first.</summary>
 public sealed class PipelineLabels
 {
     [JsonPropertyName("ner")]
@@ -18,40 +18,61 @@ public sealed class PipelineLabels
 
     /// <summary>
     /// The labels of each component: those of its labels file (<c>[initialize.components.X.labels]</c>,
-    /// which the corpus writes) when it has one, else every label the training data uses; a base
-    /// model's labels are kept.
+    /// which the corpus writes) when it has one, else every label the training data uses. With a base
+    /// model (<paramref name="start"/>), its labels come first in its order and keep their outputs, and
+    /// the new ones follow, sorted; labels the new data lacks stay, as spaCy keeps them on resume.
     /// </summary>
     public static PipelineLabels Collect(TrainingSettings settings, IEnumerable<Example> examples, Func<string, IReadOnlyList<string>?> labelsFile, PipelineLabels? start = null)
     {
-        var result = CollectFromData(settings, examples, start);
-        if (settings.Ner is not null && labelsFile("ner") is { } nerLabels)
+        var found = CollectFromData(settings, examples);
+        var result = new PipelineLabels
         {
-            result.Ner.Clear();
-            result.Ner.AddRange(nerLabels.Union(start?.Ner ?? []).Distinct().Order(StringComparer.Ordinal));
-        }
-
+            Ner = ExtendBase(start?.Ner, settings.Ner is not null ? labelsFile("ner") ?? found.Ner : found.Ner),
+            Spancat = ExtendBase(start?.Spancat, settings.Spancat is not null ? labelsFile("spancat") ?? found.Spancat : found.Spancat),
+        };
         foreach (var textcat in settings.Textcats)
         {
-            if (labelsFile(textcat.Component) is { } catLabels)
-            {
-                result.Textcat[textcat.Component] = [.. catLabels.Union(start?.Textcat.GetValueOrDefault(textcat.Component) ?? []).Distinct().Order(StringComparer.Ordinal)];
-            }
-        }
-
-        if (settings.Spancat is not null && labelsFile("spancat") is { } spanLabels)
-        {
-            result.Spancat.Clear();
-            result.Spancat.AddRange(spanLabels.Union(start?.Spancat ?? []).Distinct().Order(StringComparer.Ordinal));
+            result.Textcat[textcat.Component] = ExtendBase(
+                start?.Textcat.GetValueOrDefault(textcat.Component),
+                labelsFile(textcat.Component) ?? found.Textcat[textcat.Component]);
         }
 
         return result;
     }
 
-    private static PipelineLabels CollectFromData(TrainingSettings settings, IEnumerable<Example> examples, PipelineLabels? start)
+    /// <summary>What <see cref="Collect"/> added to each component of a base model's labels (empty lists when nothing).</summary>
+    public IEnumerable<(string Component, IReadOnlyList<string> Added)> AddedTo(PipelineLabels baseLabels, TrainingSettings settings)
     {
-        var ner = new SortedSet<string>(start?.Ner ?? [], StringComparer.Ordinal);
-        var cats = settings.Textcats.ToDictionary(t => t.Component, t => new SortedSet<string>(start?.Textcat.GetValueOrDefault(t.Component) ?? [], StringComparer.Ordinal), StringComparer.Ordinal);
-        var spans = new SortedSet<string>(start?.Spancat ?? [], StringComparer.Ordinal);
+        if (settings.Ner is not null)
+        {
+            yield return ("ner", Ner.Except(baseLabels.Ner, StringComparer.Ordinal).ToList());
+        }
+
+        foreach (var textcat in settings.Textcats)
+        {
+            yield return (textcat.Component, Textcat[textcat.Component].Except(baseLabels.Textcat.GetValueOrDefault(textcat.Component) ?? [], StringComparer.Ordinal).ToList());
+        }
+
+        if (settings.Spancat is not null)
+        {
+            yield return ("spancat", Spancat.Except(baseLabels.Spancat, StringComparer.Ordinal).ToList());
+        }
+    }
+
+    // The base labels keep their positions (their output rows are the base model's); the others follow in ordinal order.
+    private static List<string> ExtendBase(IReadOnlyList<string>? baseLabels, IEnumerable<string> labels)
+    {
+        var result = new List<string>(baseLabels ?? []);
+        var known = new HashSet<string>(result, StringComparer.Ordinal);
+        result.AddRange(labels.Where(l => !known.Contains(l)).Distinct().Order(StringComparer.Ordinal));
+        return result;
+    }
+
+    private static PipelineLabels CollectFromData(TrainingSettings settings, IEnumerable<Example> examples)
+    {
+        var ner = new SortedSet<string>(StringComparer.Ordinal);
+        var cats = settings.Textcats.ToDictionary(t => t.Component, t => new SortedSet<string>(StringComparer.Ordinal), StringComparer.Ordinal);
+        var spans = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var example in examples)
         {
             if (settings.Ner is not null)

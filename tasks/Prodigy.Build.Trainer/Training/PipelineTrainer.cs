@@ -30,7 +30,7 @@ public sealed class TrainingRun
 
     public Action<string> Log { get; init; } = Console.WriteLine;
 
-    /// <summary>A pipeline to continue from (its labels are kept, new ones added).</summary>
+    /// <summary>A model-best/ or model-last/ to continue from: its weights are loaded, its labels kept and new ones added after them.</summary>
     public string? BaseModel { get; init; }
 }
 
@@ -48,23 +48,9 @@ public static class PipelineTrainer
     {
         var settings = run.Settings;
         var loop = settings.Loop;
-        torch.random.manual_seed(loop.Seed);
-        var shuffle = new Random(loop.Seed);
         var stopwatch = Stopwatch.StartNew();
-
-        PipelineLabels? baseLabels = null;
-        if (run.BaseModel is not null)
-        {
-            baseLabels = System.Text.Json.JsonSerializer.Deserialize<PipelineLabels>(File.ReadAllText(Path.Combine(run.BaseModel, ModelDirectory.LabelsFile)));
-        }
-
-        var labels = PipelineLabels.Collect(settings, train, run.LabelsFile, baseLabels);
-        using var pipeline = new Pipeline(settings, labels, run.Device);
-        if (run.BaseModel is not null)
-        {
-            LoadCompatible(pipeline, Path.Combine(run.BaseModel, ModelDirectory.WeightsFile), baseLabels!, run.Log);
-        }
-
+        using var pipeline = CreatePipeline(run, train);
+        var shuffle = new Random(loop.Seed);
         var components = settings.Pipeline.ToList();
         using var optimizer = new AdamOptimizer(pipeline.parameters(), loop);
 
@@ -126,7 +112,7 @@ public static class PipelineTrainer
                 if (step % loop.EvalFrequency == 0)
                 {
                     var predictions = pipeline.Predict(dev);
-                    lastScores = PipelineScores.Compute(settings, labels, dev, predictions);
+                    lastScores = PipelineScores.Compute(settings, pipeline.Labels, dev, predictions);
                     lastScore = lastScores.Weighted(settings.ScoreWeights);
                     table.Row(epoch, step, losses, lastScores.Values, lastScore);
                     foreach (var key in losses.Keys.ToList())
@@ -174,18 +160,27 @@ public static class PipelineTrainer
         return new TrainingResult(double.IsNegativeInfinity(best) ? 0 : best, bestStep, bestScores, step, epoch, stopwatch.Elapsed.TotalSeconds, cancelled);
     }
 
-    /// <summary>Loads a base model's weights; its labels must be the run's (continuing with added labels is not implemented yet).</summary>
-    private static void LoadCompatible(Pipeline pipeline, string weights, PipelineLabels baseLabels, Action<string> log)
+    /// <summary>
+    /// The pipeline as training starts (before any update): seeded, with the training data's labels,
+    /// and the base model's weights when there is one.
+    /// </summary>
+    public static Pipeline CreatePipeline(TrainingRun run, IReadOnlyList<Example> train)
     {
-        var sameLabels = baseLabels.Ner.SequenceEqual(pipeline.Labels.Ner)
-            && baseLabels.Spancat.SequenceEqual(pipeline.Labels.Spancat)
-            && pipeline.Labels.Textcat.All(t => baseLabels.Textcat.TryGetValue(t.Key, out var l) && l.SequenceEqual(t.Value));
-        if (!sameLabels)
+        // Loaded before seeding: reading the base weights builds a pipeline, which draws random numbers.
+        using var baseModel = run.BaseModel is null ? null : BaseModel.Load(run.BaseModel);
+        torch.random.manual_seed(run.Settings.Loop.Seed);
+        var labels = PipelineLabels.Collect(run.Settings, train, run.LabelsFile, baseModel?.Labels);
+        var pipeline = new Pipeline(run.Settings, labels, run.Device);
+        try
         {
-            throw new TrainerInputException("PRD2309", "the base model's labels differ from this corpus's; continuing training with other labels is not supported yet. Train without ProdigyBaseModel, or keep the same labels.", Path.GetDirectoryName(weights));
+            baseModel?.CopyInto(pipeline, run.Log);
+        }
+        catch
+        {
+            pipeline.Dispose();
+            throw;
         }
 
-        pipeline.load(weights);
-        log("Base model: weights loaded from " + Path.GetDirectoryName(weights));
+        return pipeline;
     }
 }

@@ -1,0 +1,138 @@
+using System.Text.Json;
+using Prodigy.Build.Trainer.Configuration;
+using Prodigy.Build.Trainer.Model;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Prodigy.Build.Trainer.Training;
+
+/// <summary>
+/// A model-best/ or model-last/ of this SDK to continue training from, as spaCy resumes a pipeline:
+/// every weight is carried over by parameter name; output layers whose component gained labels keep
+/// the base model's values for the old labels (which come first, <see cref="PipelineLabels.Collect"/>)
+/// and their fresh initialisation for the new ones. Anything else that does not fit is an error.
+/// </summary>
+public sealed class BaseModel : IDisposable
+{
+    private const string ErrorCode = "PRD2309";
+
+    // Loaded only by Load: the weights by parameter name, on the CPU.
+    private Dictionary<string, Tensor> _weights = new(StringComparer.Ordinal);
+
+    private BaseModel()
+    {
+    }
+
+    public string Folder { get; private init; } = "";
+
+    public TrainingSettings Settings { get; private init; } = null!;
+
+    public PipelineLabels Labels { get; private init; } = new();
+
+    /// <summary>
+    /// Reads the base model's config, labels and weights (on the CPU). Builds a pipeline of the base
+    /// model's own shape to read the weights into, which draws from torch's random generator: seed after this.
+    /// </summary>
+    public static BaseModel Load(string directory)
+    {
+        foreach (var file in new[] { ModelDirectory.ConfigFile, ModelDirectory.LabelsFile, ModelDirectory.WeightsFile })
+        {
+            if (!File.Exists(Path.Combine(directory, file)))
+            {
+                throw new TrainerInputException(ErrorCode, $"the base model has no {file}: give a model-best/ or model-last/ folder of this SDK (or a spaCy pipeline folder, for its tokenizer only)", directory);
+            }
+        }
+
+        var settings = TrainingSettings.From(ResolvedConfig.Load(Path.Combine(directory, ModelDirectory.ConfigFile)));
+        var labels = JsonSerializer.Deserialize<PipelineLabels>(File.ReadAllText(Path.Combine(directory, ModelDirectory.LabelsFile)))!;
+        using var pipeline = new Pipeline(settings, labels, CPU);
+        pipeline.load(Path.Combine(directory, ModelDirectory.WeightsFile));
+        var weights = pipeline.state_dict().ToDictionary(p => p.Key, p => p.Value.detach().clone(), StringComparer.Ordinal);
+        return new BaseModel { Folder = directory, Settings = settings, Labels = labels, _weights = weights };
+    }
+
+    /// <summary>
+    /// Copies the weights into <paramref name="pipeline"/> (built with the labels that
+    /// <see cref="PipelineLabels.Collect"/> gave for this base model) and logs the labels added.
+    /// </summary>
+    public void CopyInto(Pipeline pipeline, Action<string> log)
+    {
+        var dropped = Settings.Pipeline.Except(pipeline.Settings.Pipeline, StringComparer.Ordinal).ToList();
+        if (dropped.Count > 0)
+        {
+            throw new TrainerInputException(ErrorCode, $"the base model has the component(s) {string.Join(", ", dropped)}, which the config's [nlp] pipeline ({string.Join(", ", pipeline.Settings.Pipeline)}) lacks. Keep the base model's components (its config.cfg lists them), or train without ProdigyBaseModel.", Folder);
+        }
+
+        var fresh = new List<string>();
+        using (torch.no_grad())
+        {
+            foreach (var (name, target) in pipeline.state_dict())
+            {
+                if (!_weights.TryGetValue(name, out var source))
+                {
+                    fresh.Add(name);
+                    continue;
+                }
+
+                if (source.shape.SequenceEqual(target.shape))
+                {
+                    target.copy_(source);
+                }
+                else if (GrownLabelDimension(name, source.shape, target.shape, pipeline.Labels) is { } dimension)
+                {
+                    target.narrow(dimension, 0, source.shape[dimension]).copy_(source);
+                }
+                else
+                {
+                    throw new TrainerInputException(ErrorCode, $"the base model's parameter '{name}' has the shape [{string.Join(", ", source.shape)}], the config's [{string.Join(", ", target.shape)}]: the architecture or a size (tok2vec width, depth, rows, hidden_width, ngram_size ...) differs. Train with the base model's settings (its config.cfg), or without ProdigyBaseModel.", Folder);
+                }
+            }
+        }
+
+        log("Base model: weights loaded from " + Folder);
+        foreach (var (component, added) in pipeline.Labels.AddedTo(Labels, pipeline.Settings).Where(a => a.Added.Count > 0))
+        {
+            log($"Base model: [{component}] labels added: {string.Join(", ", added)}");
+        }
+
+        if (fresh.Count > 0)
+        {
+            log($"Base model: {fresh.Count} parameter(s) of components it does not have start fresh ({string.Join(", ", fresh)})");
+        }
+    }
+
+    /// <summary>
+    /// The dimension along which an output layer grew with its component's labels, or null when the
+    /// difference is not label growth. Rows (NER tags, textcat's linear layer, spancat's output) or
+    /// columns (the bag of words) are the label dimension; hidden layers never depend on labels.
+    /// </summary>
+    private int? GrownLabelDimension(string name, long[] baseShape, long[] shape, PipelineLabels labels)
+    {
+        // Parameter names are the modules' field paths ("_ner._output.weight", "_textcats.textcat._bow.weight").
+        var segments = name.Split('.').Select(s => s.TrimStart('_')).ToArray();
+        var textcatAt = Array.IndexOf(segments, "textcats");
+        (int Base, int Now)? outputs = segments switch
+        {
+            [.., "ner", "output", _] => (Biluo.TagCount(Math.Max(Labels.Ner.Count, 1)), Biluo.TagCount(Math.Max(labels.Ner.Count, 1))),
+            [.., "spancat", "output", _] => (Math.Max(Labels.Spancat.Count, 1), Math.Max(labels.Spancat.Count, 1)),
+            _ when textcatAt >= 0 && textcatAt + 1 < segments.Length && labels.Textcat.TryGetValue(segments[textcatAt + 1], out var textcatLabels) =>
+                (Math.Max(Labels.Textcat.GetValueOrDefault(segments[textcatAt + 1])?.Count ?? 0, 1), Math.Max(textcatLabels.Count, 1)),
+            _ => null,
+        };
+        if (outputs is not { } counts || baseShape.Length != shape.Length || counts.Now <= counts.Base)
+        {
+            return null;
+        }
+
+        var differing = Enumerable.Range(0, shape.Length).Where(d => baseShape[d] != shape[d]).ToList();
+        return differing is [var dimension] && baseShape[dimension] == counts.Base && shape[dimension] == counts.Now ? dimension : null;
+    }
+
+    public void Dispose()
+    {
+        foreach (var tensor in _weights.Values)
+        {
+            tensor.Dispose();
+        }
+    }
+}
