@@ -24,12 +24,16 @@ public static class TrainerCommandLine
         Usage:
           prodigy-build-train train --config config.cfg --output DIR [--train train.spacy] [--dev dev.spacy]
                                     [--gpu-id -1] [--base-model DIR] [--label-stats] [--metrics FILE.json] [--threads N]
-          prodigy-build-train evaluate --model DIR --data dev.spacy [--gpu-id -1] [--metrics FILE.json]
+          prodigy-build-train evaluate --model DIR --data dev.spacy|data.jsonl [--gpu-id -1] [--metrics FILE.json]
           prodigy-build-train train-curve --config config.cfg --output DIR [--train ...] [--dev ...] [--samples 4]
                                     [--seeds 1] [--show-plot] [--label-stats] [--cache DIR] [--gpu-id -1] [--threads N]
 
         --train/--dev default to [paths] train/dev of the config (relative to the current folder).
         --gpu-id: -1 for the CPU (default), else the CUDA device (needs ProdigyTorchBackend=cuda).
+        --base-model: a model-best/model-last to continue from (labels may be added), or a spaCy pipeline
+          folder whose tokenizer the model ships (the corpus must be tokenized with it; weights start fresh).
+        evaluate --data: a .spacy corpus, or a Prodigy JSONL export, converted as data-to-spacy converts it
+          (answers honoured, texts without tokens tokenized with the model's tokenizer) for the model's components.
         """;
 
     /// <summary>The process entry: Ctrl+C (or the build's interrupt) stops training at the next batch; the saved models stay.</summary>
@@ -94,7 +98,7 @@ public static class TrainerCommandLine
         }
         catch (TrainerInputException e)
         {
-            Say($"{e.File ?? ToolName}: error {e.Code}: {e.Message}");
+            Say($"{e.Origin}: error {e.Code}: {e.Message}");
             return 1;
         }
         catch (ArgumentException e)
@@ -268,7 +272,7 @@ public static class TrainerCommandLine
         var device = StartTorch(options, say);
         using var pipeline = TrainedPipeline.Load(model, device);
         var examples = data.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase)
-            ? throw new TrainerInputException("PRD2306", "evaluate reads a .spacy corpus; build one from the JSONL with prodigy-build data-to-spacy", data)
+            ? ProdigyEvaluationData.Read(data, model, pipeline.Settings, say)
             : ReadCorpus(data, pipeline.Settings);
         // spaCy's nlp.evaluate reports "speed": words per second of the pipeline over the docs (warm).
         pipeline.Score(examples.Take(16).ToList());
@@ -403,10 +407,19 @@ public static class TrainerCommandLine
     }
 }
 
-/// <summary>Bad input to the trainer: a code, the file, what is wrong.</summary>
-public sealed class TrainerInputException(string code, string message, string? file = null) : Exception(message)
+/// <summary>Bad input to the trainer: a code, the file (and the line and column when known), what is wrong.</summary>
+public sealed class TrainerInputException(string code, string message, string? file = null, int line = 0, int column = 0) : Exception(message)
 {
     public string Code { get; } = code;
 
     public string? File { get; } = file;
+
+    public int Line { get; } = line;
+
+    /// <summary>Where, as MSBuild reads it: <c>file(line,col)</c>, the file, or the tool's name.</summary>
+    public string Origin => OriginOf(File, Line, column);
+
+    /// <summary><c>file(line,col)</c>, the file, or the tool's name: the origin of an MSBuild canonical message.</summary>
+    public static string OriginOf(string? file, int line, int column) =>
+        file is null ? TrainerCommandLine.ToolName : line > 0 ? $"{file}({line},{Math.Max(column, 1)})" : file;
 }

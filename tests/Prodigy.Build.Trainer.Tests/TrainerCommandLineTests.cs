@@ -25,7 +25,48 @@ public sealed class TrainerCommandLineTests(TorchRuntimeFixture fixture) : IDisp
         }
 
         doc.Entities = tags;
+        doc.Cats.AddRange(example.Cats.Select(c => new KeyValuePair<string, object>(c.Key, c.Value)));
         return doc;
+    }
+
+    /// <summary>
+    /// The example as Prodigy exports it: a ner_manual line (with its tokens, or without them for the
+    /// model's tokenizer to split the text) and a choice line with the categories, for the same input.
+    /// </summary>
+    private static IEnumerable<string> ProdigyLines(Example example, bool withTokens)
+    {
+        var starts = new List<int>();
+        var text = new System.Text.StringBuilder();
+        for (var i = 0; i < example.Length; i++)
+        {
+            starts.Add(text.Length);
+            text.Append(example.Words[i]).Append(example.Spaces[i] ? " " : "");
+        }
+
+        var ner = new JsonObject
+        {
+            ["text"] = text.ToString(),
+            ["spans"] = new JsonArray([.. (example.Entities ?? []).Select(e => new JsonObject { ["start"] = starts[e.Start], ["end"] = starts[e.End - 1] + example.Words[e.End - 1].Length, ["label"] = e.Label, ["token_start"] = e.Start, ["token_end"] = e.End - 1 })]),
+            ["answer"] = "accept",
+            ["_view_id"] = "ner_manual",
+        };
+        if (withTokens)
+        {
+            ner["tokens"] = new JsonArray([.. example.Words.Select((w, i) => new JsonObject { ["text"] = w, ["start"] = starts[i], ["end"] = starts[i] + w.Length, ["id"] = i, ["ws"] = example.Spaces[i] })]);
+        }
+
+        yield return ner.ToJsonString();
+        if (example.Cats.Count > 0)
+        {
+            yield return new JsonObject
+            {
+                ["text"] = text.ToString(),
+                ["options"] = new JsonArray([.. example.Cats.Keys.Select(k => new JsonObject { ["id"] = k, ["text"] = k })]),
+                ["accept"] = new JsonArray([.. example.Cats.Where(c => c.Value > 0).Select(c => JsonValue.Create(c.Key))]),
+                ["answer"] = "accept",
+                ["_view_id"] = "choice",
+            }.ToJsonString();
+        }
     }
 
     [Fact]
@@ -88,5 +129,71 @@ public sealed class TrainerCommandLineTests(TorchRuntimeFixture fixture) : IDisp
 
         Assert.Equal(1, exit);
         Assert.Contains(Path.Combine(_directory, "none.spacy") + ": error PRD2304:", output.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Evaluate_scores_a_Prodigy_export_as_the_corpus_built_from_it()
+    {
+        Assert.NotNull(fixture.Info);
+        var train = Path.Combine(_directory, "train.spacy");
+        DocBin.Write(train, TinyData.Examples(150, 71, multilabel: true).Select(ToDoc).ToList());
+        // One doc per text: the export merges annotations of the same text into one example.
+        var dev = TinyData.Examples(60, 72, multilabel: true).DistinctBy(e => string.Join(" ", e.Words)).ToList();
+        var devCorpus = Path.Combine(_directory, "dev.spacy");
+        DocBin.Write(devCorpus, dev.Select(ToDoc).ToList());
+        var export = Path.Combine(_directory, "dev.jsonl");
+        var ignoredAndRejected = new[]
+        {
+            """{"text": "My Gucci bag is awful.", "spans": [{"start": 3, "end": 8, "label": "BRAND"}], "answer": "ignore", "_view_id": "ner_manual"}""",
+            """{"text": "My Prada bag is awful.", "spans": [{"start": 9, "end": 12, "label": "BRAND"}], "answer": "reject", "_view_id": "ner_manual"}""",
+        };
+        File.WriteAllLines(export, dev.SelectMany((e, i) => ProdigyLines(e, withTokens: i % 2 == 0)).Concat(ignoredAndRejected));
+        var config = Path.Combine(_directory, "config.cfg");
+        File.WriteAllText(config, TinyData.Config(["ner", "textcat_multilabel"], maxSteps: 40).Text);
+        var model = Path.Combine(_directory, "model", "model-best");
+        var output = new StringWriter();
+        Assert.True(TrainerCommandLine.Run(["train", "--config", config, "--train", train, "--dev", devCorpus, "--output", Path.Combine(_directory, "model")], output, CancellationToken.None) == 0, output.ToString());
+
+        var fromCorpus = Evaluate(model, devCorpus);
+        var fromExport = Evaluate(model, export);
+
+        Assert.Equal(dev.Count, (int)fromExport.Output.Split('\n').Where(l => l.StartsWith("Training: ", StringComparison.Ordinal)).Select(l => int.Parse(l.Split("Evaluation: ")[1], System.Globalization.CultureInfo.InvariantCulture)).Single());
+        foreach (var key in new[] { "ents_f", "ents_p", "ents_r", "cats_score", "cats_macro_auc", "cats_micro_f" })
+        {
+            Assert.Equal((double)fromCorpus.Scores["scores"]![key]!, (double)fromExport.Scores["scores"]![key]!, 12);
+        }
+
+        Assert.Equal(fromCorpus.Scores["score"]!.ToJsonString(), fromExport.Scores["score"]!.ToJsonString());
+        Assert.Equal(fromCorpus.Scores["scores"]!["ents_per_type"]!.ToJsonString(), fromExport.Scores["scores"]!["ents_per_type"]!.ToJsonString());
+    }
+
+    [Fact]
+    public void Evaluate_on_a_malformed_export_names_the_file_and_line()
+    {
+        Assert.NotNull(fixture.Info);
+        var train = Path.Combine(_directory, "train.spacy");
+        DocBin.Write(train, TinyData.Examples(40, 73).Select(ToDoc).ToList());
+        var config = Path.Combine(_directory, "config.cfg");
+        File.WriteAllText(config, TinyData.Config(["ner"], maxSteps: 2, evalFrequency: 1).Text);
+        var output = new StringWriter();
+        Assert.True(TrainerCommandLine.Run(["train", "--config", config, "--train", train, "--dev", train, "--output", Path.Combine(_directory, "model")], output, CancellationToken.None) == 0, output.ToString());
+        var export = Path.Combine(_directory, "bad.jsonl");
+        File.WriteAllLines(export, [.. ProdigyLines(TinyData.Examples(1, 74)[0], withTokens: true), """{"text": "broken", "answer": """]);
+
+        var evaluation = new StringWriter();
+        var exit = TrainerCommandLine.Run(["evaluate", "--model", Path.Combine(_directory, "model", "model-best"), "--data", export], evaluation, CancellationToken.None);
+
+        Assert.Equal(1, exit);
+        Assert.Contains($"{export}(2,", evaluation.ToString(), StringComparison.Ordinal);
+        Assert.Contains("error PRD2011:", evaluation.ToString(), StringComparison.Ordinal);
+    }
+
+    private (string Output, JsonNode Scores) Evaluate(string model, string data)
+    {
+        var metrics = Path.Combine(_directory, Path.GetFileName(data) + ".metrics.json");
+        var output = new StringWriter();
+        var exit = TrainerCommandLine.Run(["evaluate", "--model", model, "--data", data, "--metrics", metrics], output, CancellationToken.None);
+        Assert.True(exit == 0, output.ToString());
+        return (output.ToString(), JsonNode.Parse(File.ReadAllText(metrics))!);
     }
 }

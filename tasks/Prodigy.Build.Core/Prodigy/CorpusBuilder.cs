@@ -23,6 +23,8 @@ public sealed class CorpusBuilder(ICorpusLog log)
 
     private readonly Dictionary<string, int> _warnings = new(StringComparer.Ordinal);
 
+    private bool _evaluationOnly;
+
     private sealed class InputState(ProdigyTask first)
     {
         public ProdigyTask First { get; } = first;
@@ -101,6 +103,7 @@ public sealed class CorpusBuilder(ICorpusLog log)
             throw new ProdigyDataException("PRD2017", $"the evaluation split must be between 0 and 1 (exclusive), got {request.EvalSplit.ToString(CultureInfo.InvariantCulture)}; 0.2 holds out 20% of the examples.");
         }
 
+        _evaluationOnly = request.EvaluationOnly;
         var spanKeys = request.Datasets.Where(d => d.Component == CorpusComponent.Spancat).Select(d => d.SpansKey).Distinct(StringComparer.Ordinal).ToList();
         if (spanKeys.Count > 1)
         {
@@ -140,7 +143,10 @@ public sealed class CorpusBuilder(ICorpusLog log)
             Split(state, request);
             var source = state.HasEvalDatasets ? "from datasets" : $"{(request.EvalSplit * 100).ToString("0.##", CultureInfo.InvariantCulture)}% split";
             log.Message($"  - [{CorpusComponents.Name(state.Component)}] Training: {state.TrainList.Count} | Evaluation: {state.DevList.Count} ({source})");
-            ValidateComponent(state);
+            if (!request.EvaluationOnly)
+            {
+                ValidateComponent(state);
+            }
         }
 
         var trainDocs = BuildDocs(components.Values, inputs, tokenizer, dev: false, cancellationToken);
@@ -258,6 +264,11 @@ public sealed class CorpusBuilder(ICorpusLog log)
                     input.WithTokens = task;
                 }
 
+                if (_evaluationOnly && !Annotates(dataset.Component, task))
+                {
+                    continue;
+                }
+
                 var used = dataset.Component switch
                 {
                     CorpusComponent.Ner => AddNer(state, task),
@@ -279,6 +290,24 @@ public sealed class CorpusBuilder(ICorpusLog log)
         }
 
         return tasks;
+    }
+
+    /// <summary>
+    /// Whether a task annotates a component, for a file that feeds several: categories are tasks with
+    /// <c>options</c>, a classification view, or a <c>label</c> without <c>spans</c>; the other tasks
+    /// with spans or tokens annotate NER (unless their view is spans_manual) and spancat (unless it is
+    /// ner or ner_manual).
+    /// </summary>
+    public static bool Annotates(CorpusComponent component, ProdigyTask task)
+    {
+        var categories = task.Options is not null || task.ViewId is "classification" or "choice" || (task.Label is not null && task.Spans is null);
+        var spans = !categories && (task.Spans is not null || task.Tokens is not null);
+        return component switch
+        {
+            CorpusComponent.Ner => spans && task.ViewId is not "spans_manual",
+            CorpusComponent.Spancat => spans && task.ViewId is not ("ner" or "ner_manual"),
+            _ => categories,
+        };
     }
 
     private readonly ThreadLocal<StringPool> _pools = new(() => new StringPool());

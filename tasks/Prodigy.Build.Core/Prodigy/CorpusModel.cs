@@ -60,6 +60,13 @@ public sealed class CorpusRequest
 
     /// <summary>Tokenizer rules (a spaCy pipeline or rules file) instead of the built-in language's; optional.</summary>
     public string? TokenizerRules { get; init; }
+
+    /// <summary>
+    /// Evaluation data for a trained pipeline (<c>prodigy-build-train evaluate</c>): declare the datasets as
+    /// Eval; no training examples are needed, and when one file feeds several components each component
+    /// takes only the tasks that annotate it (see <see cref="CorpusBuilder.Annotates"/>).
+    /// </summary>
+    public bool EvaluationOnly { get; init; }
 }
 
 /// <summary>Where a component's evaluation examples came from.</summary>

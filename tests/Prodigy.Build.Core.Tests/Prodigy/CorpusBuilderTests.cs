@@ -68,6 +68,35 @@ public class CorpusBuilderTests : IDisposable
     }).ToArray();
 
     [Fact]
+    public void EvaluationDataFromOneMixedFileGivesEachComponentItsOwnTasksAndNeedsNoTrainingData()
+    {
+        // The NER line of a text, then a choice line and a binary label for it; one rejected
+        // manual NER line (nothing) and one ignored line (dropped).
+        var path = Write("mixed.jsonl",
+            Manual("I love Gucci bags.", (7, 12, "BRAND")),
+            new { text = "I love Gucci bags.", options = new[] { new { id = "POSITIVE" }, new { id = "NEGATIVE" } }, accept = new[] { "POSITIVE" }, answer = "accept", _view_id = "choice" },
+            new { text = "Prada is awful.", label = "NEGATIVE", answer = "accept", _view_id = "classification" },
+            new Dictionary<string, object> { ["text"] = "Zara shirts.", ["spans"] = new[] { new { start = 0, end = 4, label = "BRAND" } }, ["answer"] = "reject", ["_view_id"] = "ner_manual" },
+            new Dictionary<string, object> { ["text"] = "Puma shoes.", ["spans"] = new[] { new { start = 0, end = 4, label = "BRAND" } }, ["answer"] = "ignore", ["_view_id"] = "ner_manual" });
+        var log = new RecordingLog();
+
+        var result = new CorpusBuilder(log).Build(new CorpusRequest
+        {
+            Datasets = [new DatasetInput(CorpusComponent.Ner, path, IsEval: true), new DatasetInput(CorpusComponent.Textcat, path, IsEval: true)],
+            EvaluationOnly = true,
+        });
+
+        Assert.Empty(result.TrainDocs);
+        Assert.Empty(log.Warnings);
+        var docs = result.DevDocs.ToDictionary(d => string.Concat(d.Words.Select((w, i) => w + (d.Spaces![i] ? " " : ""))));
+        Assert.Equal(["I love Gucci bags.", "Prada is awful."], docs.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["O", "O", "B-BRAND", "O", "O"], Iob(docs["I love Gucci bags."]));
+        Assert.Equal([new KeyValuePair<string, object>("POSITIVE", 1.0), new("NEGATIVE", 0.0)], docs["I love Gucci bags."].Cats);
+        Assert.Null(docs["Prada is awful."].Entities);
+        Assert.Equal(1.0, docs["Prada is awful."].Cats.Single(c => c.Key == "NEGATIVE").Value);
+    }
+
+    [Fact]
     public void InputHashIsProdigys()
     {
         Assert.Equal(-784135307, ProdigyHashes.InputHash("hi my name is 0"));
