@@ -36,6 +36,12 @@ public sealed class ProdigyDataToSpacy : ProdigyToolTask
     /// <summary>A user's config.cfg to fill in instead of a generated one.</summary>
     public string? Config { get; set; }
 
+    /// <summary>
+    /// Tokenizer rules for texts without tokens instead of the language's: a spaCy pipeline folder, its
+    /// <c>tokenizer</c> file, or a rules JSON (the SDK passes ProdigyBaseModel's, so the corpus is tokenized as the model).
+    /// </summary>
+    public string? Tokenizer { get; set; }
+
     protected override string Command => "data-to-spacy";
 
     protected override bool ValidateCommandParameters()
@@ -82,6 +88,7 @@ public sealed class ProdigyDataToSpacy : ProdigyToolTask
         }
 
         AddIfSet(arguments, "--config", Config);
+        AddIfSet(arguments, "--tokenizer", Tokenizer);
         foreach (var dataset in Datasets)
         {
             var eval = bool.TryParse(dataset.GetMetadata("Eval"), out var isEval) && isEval;
@@ -93,12 +100,25 @@ public sealed class ProdigyDataToSpacy : ProdigyToolTask
     internal override IReadOnlyList<StageInput>? GetStageInputs(FileHashCache cache)
     {
         var inputs = DatasetItems.StageInputs(this, Datasets, d => ComponentOf(d) + (bool.TryParse(d.GetMetadata("Eval"), out var isEval) && isEval ? " eval" : ""), cache);
-        if (inputs is null || string.IsNullOrWhiteSpace(Config))
+        if (inputs is null)
         {
             return inputs;
         }
 
-        return [.. inputs, new StageInput(Path.GetFullPath(Config!.Trim()), "config")];
+        var more = new List<StageInput>();
+        if (!string.IsNullOrWhiteSpace(Config))
+        {
+            more.Add(new StageInput(Path.GetFullPath(Config!.Trim()), "config"));
+        }
+
+        if (!string.IsNullOrWhiteSpace(Tokenizer))
+        {
+            // A pipeline folder's rules are its 'tokenizer' file: that file's content is what tokenizes.
+            var rules = Path.GetFullPath(Tokenizer!.Trim());
+            more.Add(new StageInput(Directory.Exists(rules) ? Path.Combine(rules, "tokenizer") : rules, "tokenizer"));
+        }
+
+        return [.. inputs, .. more];
     }
 
     internal override IEnumerable<KeyValuePair<string, string>> GetStageParameters() =>

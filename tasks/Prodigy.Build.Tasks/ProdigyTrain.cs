@@ -10,7 +10,7 @@ namespace Prodigy.Build.Tasks;
 /// </summary>
 public sealed class ProdigyTrain : ProdigyTrainerTask
 {
-    /// <summary>A model-best of this SDK to continue from.</summary>
+    /// <summary>A model-best/model-last of this SDK to continue from, or a spaCy pipeline folder for its tokenizer.</summary>
     public string? BaseModel { get; set; }
 
     protected override string Command => "train";
@@ -30,10 +30,12 @@ public sealed class ProdigyTrain : ProdigyTrainerTask
         var inputs = CorpusStageInputs();
         if (!string.IsNullOrWhiteSpace(BaseModel))
         {
-            foreach (var file in new[] { "weights.bin", "labels.json", "config.cfg" })
-            {
-                inputs.Add(new StageInput(Path.Combine(Path.GetFullPath(BaseModel!.Trim()), file), "base model"));
-            }
+            // A model of this SDK is read whole; of a spaCy pipeline only the tokenizer is used.
+            var folder = Path.GetFullPath(BaseModel!.Trim());
+            var files = File.Exists(Path.Combine(folder, "weights.bin"))
+                ? new[] { "weights.bin", "labels.json", "config.cfg", "tokenizer.rules.json" }.Where(f => f != "tokenizer.rules.json" || File.Exists(Path.Combine(folder, f)))
+                : ["tokenizer"];
+            inputs.AddRange(files.Select(file => new StageInput(Path.Combine(folder, file), "base model")));
         }
 
         return inputs;

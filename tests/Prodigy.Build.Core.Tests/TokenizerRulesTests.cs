@@ -23,6 +23,30 @@ public class TokenizerRulesTests : IDisposable
         Assert.Equal(417, rules.SpecialCases.Count);
     }
 
+    [Theory]
+    [InlineData("en")]
+    [InlineData("de")]
+    public void RulesWrittenAsJsonReadBackToTheSameRulesAndTokens(string language)
+    {
+        var fromSpacy = TokenizerRules.Load(Path.Combine(SharedData.Tokenizers, $"{language}.tokenizer.msgpack"));
+        using var json = new MemoryStream();
+
+        fromSpacy.WriteJson(json);
+        json.Position = 0;
+        var readBack = TokenizerRules.FromJson(json, "written");
+
+        Assert.Equal(
+            (fromSpacy.PrefixSearch, fromSpacy.SuffixSearch, fromSpacy.InfixFinditer, fromSpacy.TokenMatch, fromSpacy.UrlMatch, fromSpacy.FasterHeuristics),
+            (readBack.PrefixSearch, readBack.SuffixSearch, readBack.InfixFinditer, readBack.TokenMatch, readBack.UrlMatch, readBack.FasterHeuristics));
+        Assert.Equal(fromSpacy.SpecialCases.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => (c.Key, string.Join("|", c.Value))),
+            readBack.SpecialCases.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => (c.Key, string.Join("|", c.Value))));
+        var texts = File.ReadLines(Path.Combine(SharedData.Tokenizers, $"{language}.cases.jsonl")).Take(400)
+            .Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("text").GetString()!).ToList();
+        var expected = new Tokenizer(fromSpacy);
+        var actual = new Tokenizer(readBack);
+        Assert.All(texts, text => Assert.Equal(expected.Tokenize(text).Select(t => (t.Text, t.Norm)), actual.Tokenize(text).Select(t => (t.Text, t.Norm))));
+    }
+
     [Fact]
     public void CustomRulesJsonIsHonoured()
     {

@@ -84,6 +84,33 @@ public sealed class DataToSpacyTargetTests : IDisposable
     }
 
     [Fact]
+    public void A_spaCy_pipeline_as_ProdigyBaseModel_tokenizes_the_corpus_and_its_tokenizer_is_a_stage_input()
+    {
+        _project.File("data/a.jsonl", Line).Item("NerDataset", "data/a.jsonl")
+            .File("en_pipeline/tokenizer", "rules").File("en_pipeline/meta.json", """{"lang": "en"}""")
+            .Property("ProdigyBaseModel", "en_pipeline");
+
+        Assert.Equal(1, _project.Build().ShouldSucceed().DataToSpacyRuns);
+        Assert.Contains("--tokenizer " + Path.Combine(_project.Directory, "en_pipeline") + Path.DirectorySeparatorChar + "\n", Train(), StringComparison.Ordinal);
+        Assert.Equal(0, _project.Build().ShouldSucceed().DataToSpacyRuns);
+
+        _project.File("en_pipeline/tokenizer", "other rules");
+        Assert.Equal(1, _project.Build().ShouldSucceed().DataToSpacyRuns);
+    }
+
+    [Fact]
+    public void A_model_of_this_SDK_as_ProdigyBaseModel_tokenizes_the_corpus_with_the_rules_it_ships()
+    {
+        _project.File("data/a.jsonl", Line).Item("NerDataset", "data/a.jsonl")
+            .File("old/model-best/weights.bin", "w").File("old/model-best/tokenizer.rules.json", "{}")
+            .Property("ProdigyBaseModel", "old/model-best");
+
+        _project.Build().ShouldSucceed();
+
+        Assert.Contains("--tokenizer " + Path.Combine(_project.Directory, "old", "model-best", "tokenizer.rules.json") + "\n", Train(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_changed_property_or_dataset_list_reruns_the_tool()
     {
         _project.File("data/a.jsonl", Line).File("data/b.jsonl", Line).Item("NerDataset", "data/a.jsonl");

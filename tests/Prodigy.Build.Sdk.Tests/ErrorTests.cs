@@ -69,6 +69,23 @@ public sealed class ErrorTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(_project.Directory, "bin", "Debug", "model")));
     }
 
+    [Fact]
+    public void A_spaCy_pipeline_folder_is_a_valid_ProdigyBaseModel_and_an_empty_folder_names_both_forms()
+    {
+        _project.File("data/a.jsonl", Line).Item("NerDataset", "data/a.jsonl")
+            .File("en_pipeline/tokenizer", "rules").File("empty/readme.txt", "nothing")
+            .Property("ProdigyTrainerPath", "nowhere/trainer.dll");
+
+        // Past the settings' checks: the next error is the missing trainer.
+        var accepted = _project.Build("Train", globalProperties: new Dictionary<string, string> { ["ProdigyBaseModel"] = "en_pipeline" });
+        Assert.DoesNotContain(accepted.Errors, e => e.Code == "PRD0023");
+        accepted.ShouldFailWith("PRD0025");
+
+        var error = _project.Build("Train", globalProperties: new Dictionary<string, string> { ["ProdigyBaseModel"] = "empty" }).ShouldFailWith("PRD0023");
+        Assert.Contains("weights.bin", error.Message, StringComparison.Ordinal);
+        Assert.Contains("'tokenizer' file", error.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("ProdigyCurveSamples", "0", "PRD0030")]
     [InlineData("ProdigyCurveSamples", "four", "PRD0030")]

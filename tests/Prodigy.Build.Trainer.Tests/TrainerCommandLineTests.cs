@@ -1,5 +1,9 @@
 using System.Text.Json.Nodes;
+using Prodigy.Build.Core.Prodigy;
 using Prodigy.Build.Core.Spacy;
+using Prodigy.Build.Core.Tokenization;
+using Prodigy.Build.Tests.Shared;
+using Prodigy.Build.Trainer.Inference;
 using Prodigy.Build.Trainer.Data;
 
 namespace Prodigy.Build.Trainer.Tests;
@@ -195,5 +199,72 @@ public sealed class TrainerCommandLineTests(TorchRuntimeFixture fixture) : IDisp
         var exit = TrainerCommandLine.Run(["evaluate", "--model", model, "--data", data, "--metrics", metrics], output, CancellationToken.None);
         Assert.True(exit == 0, output.ToString());
         return (output.ToString(), JsonNode.Parse(File.ReadAllText(metrics))!);
+    }
+
+    [Fact]
+    public void A_spaCy_pipeline_as_base_model_gives_its_tokenizer_to_the_trained_model()
+    {
+        Assert.NotNull(fixture.Info);
+        // spaCy's English rules plus a special case that splits "Gucci": visible in every token list.
+        var spacyPipeline = Directory.CreateDirectory(Path.Combine(_directory, "en_pipeline")).FullName;
+        var rules = (List<KeyValuePair<object?, object?>>)Core.Serialization.MsgPackReader.Decode(File.ReadAllBytes(Path.Combine(SharedData.Tokenizers, "en.tokenizer.msgpack")))!;
+        var exceptions = (List<KeyValuePair<object?, object?>>)rules.Single(r => (string?)r.Key == "exceptions").Value!;
+        exceptions.Add(new("Gucci", new List<object?> { new List<KeyValuePair<object?, object?>> { new(65L, "Guc") }, new List<KeyValuePair<object?, object?>> { new(65L, "ci") } }));
+        var writer = new Core.Serialization.MsgPackWriter();
+        writer.WriteValue(rules);
+        File.WriteAllBytes(Path.Combine(spacyPipeline, "tokenizer"), writer.ToArray());
+        File.WriteAllText(Path.Combine(spacyPipeline, "meta.json"), """{"lang":"en","name":"x","version":"0.0.0","pipeline":[]}""");
+        // The corpus tokenized with those rules, as the SDK builds it when ProdigyBaseModel is a spaCy pipeline.
+        var export = Path.Combine(_directory, "brands.jsonl");
+        File.WriteAllLines(export, TinyData.Examples(200, 81).SelectMany(e => ProdigyLines(e, withTokens: false)));
+        var corpus = new CorpusBuilder(new SilentLog()).Build(new CorpusRequest { Datasets = [new DatasetInput(CorpusComponent.Ner, export)], TokenizerRules = spacyPipeline });
+        var train = Path.Combine(_directory, "train.spacy");
+        var dev = Path.Combine(_directory, "dev.spacy");
+        DocBin.Write(train, corpus.TrainDocs);
+        DocBin.Write(dev, corpus.DevDocs);
+        var config = Path.Combine(_directory, "config.cfg");
+        File.WriteAllText(config, TinyData.Config(["ner"], maxSteps: 80).Text);
+        var output = new StringWriter();
+
+        var code = TrainerCommandLine.Run(["train", "--config", config, "--train", train, "--dev", dev, "--output", Path.Combine(_directory, "model"), "--base-model", spacyPipeline], output, CancellationToken.None);
+
+        Assert.True(code == 0, output.ToString());
+        Assert.Contains("the weights start fresh", output.ToString(), StringComparison.Ordinal);
+        var model = Path.Combine(_directory, "model", "model-best");
+        var shipped = TokenizerRules.Load(Path.Combine(model, "tokenizer.rules.json"));
+        Assert.Equal(["Guc", "ci"], shipped.SpecialCases["Gucci"].Select(t => t.Orth));
+        using var pipeline = TrainedPipeline.Load(model);
+        var doc = pipeline.Process("My Gucci bag is perfect.");
+        Assert.Equal(["My", "Guc", "ci", "bag", "is", "perfect", "."], doc.Tokens.Select(t => t.Text));
+        var entity = Assert.Single(doc.Entities);
+        Assert.Equal(("Gucci", "BRAND", 1, 3), (entity.Text, entity.Label, entity.TokenStart, entity.TokenEnd));
+    }
+
+    [Fact]
+    public void A_base_model_folder_that_is_neither_kind_is_PRD2309_naming_both()
+    {
+        var config = Path.Combine(_directory, "config.cfg");
+        File.WriteAllText(config, TinyData.Config(["ner"]).Text);
+        var train = Path.Combine(_directory, "train.spacy");
+        DocBin.Write(train, TinyData.Examples(20, 82).Select(ToDoc).ToList());
+        var empty = Directory.CreateDirectory(Path.Combine(_directory, "not_a_model")).FullName;
+        var output = new StringWriter();
+
+        var exit = TrainerCommandLine.Run(["train", "--config", config, "--train", train, "--dev", train, "--output", _directory, "--base-model", empty], output, CancellationToken.None);
+
+        Assert.Equal(1, exit);
+        Assert.Contains($"{empty}: error PRD2309:", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("weights.bin", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("'tokenizer' file", output.ToString(), StringComparison.Ordinal);
+    }
+
+    private sealed class SilentLog : ICorpusLog
+    {
+        public void Message(string text)
+        {
+        }
+
+        public void Warning(string code, string message, string? file = null, int line = 0, int column = 0) =>
+            throw new InvalidOperationException($"{code}: {message}");
     }
 }

@@ -143,6 +143,43 @@ public sealed class TokenizerRules
         }
     }
 
+    /// <summary>
+    /// Writes the rules as spaCy's rules JSON (what <see cref="FromJson"/> reads back to the same rules):
+    /// how a model trained with a spaCy pipeline's tokenizer ships it.
+    /// </summary>
+    public void WriteJson(Stream stream)
+    {
+        using var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        writer.WriteStartObject();
+        foreach (var (name, value) in new[] { ("lang", Language), ("prefix_search", PrefixSearch), ("suffix_search", SuffixSearch), ("infix_finditer", InfixFinditer), ("token_match", TokenMatch), ("url_match", UrlMatch) })
+        {
+            writer.WriteString(name, value);
+        }
+
+        writer.WriteBoolean("faster_heuristics", FasterHeuristics);
+        writer.WriteStartObject("special_cases");
+        foreach (var (key, tokens) in SpecialCases.OrderBy(c => c.Key, StringComparer.Ordinal))
+        {
+            writer.WriteStartArray(key);
+            foreach (var token in tokens)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("ORTH", token.Orth);
+                if (token.Norm is not null)
+                {
+                    writer.WriteString("NORM", token.Norm);
+                }
+
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+        }
+
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+    }
+
     private static string? OptionalString(JsonElement root, string name, string source)
     {
         if (!root.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Prodigy.Build.Core.Tokenization;
 using Prodigy.Build.Trainer.Configuration;
 using Prodigy.Build.Trainer.Model;
 using TorchSharp;
@@ -16,6 +17,9 @@ public sealed class BaseModel : IDisposable
 {
     private const string ErrorCode = "PRD2309";
 
+    /// <summary>The file spaCy's <c>nlp.to_disk</c> writes the tokenizer's rules to (msgpack).</summary>
+    private const string SpacyTokenizerFile = "tokenizer";
+
     // Loaded only by Load: the weights by parameter name, on the CPU.
     private Dictionary<string, Tensor> _weights = new(StringComparer.Ordinal);
 
@@ -30,6 +34,37 @@ public sealed class BaseModel : IDisposable
     public PipelineLabels Labels { get; private init; } = new();
 
     /// <summary>
+    /// Whether <paramref name="directory"/> is a spaCy pipeline folder rather than a model of this SDK: it
+    /// has spaCy's <c>tokenizer</c> file and no weights.bin. Only its tokenizer is taken; weights start fresh.
+    /// </summary>
+    public static bool IsSpacyPipeline(string directory) =>
+        !File.Exists(Path.Combine(directory, ModelDirectory.WeightsFile)) && File.Exists(Path.Combine(directory, SpacyTokenizerFile));
+
+    /// <summary>
+    /// The tokenizer rules a model trained from <paramref name="directory"/> ships (and its corpus must be
+    /// tokenized with): a spaCy pipeline's, else the base model's own tokenizer.rules.json, else none.
+    /// </summary>
+    public static string? TokenizerRulesOf(string directory)
+    {
+        var path = IsSpacyPipeline(directory) ? directory : Path.Combine(directory, ModelDirectory.TokenizerFile);
+        if (!Path.Exists(path))
+        {
+            return null;
+        }
+
+        try
+        {
+            _ = TokenizerRules.Load(path); // fail before training, not at the first save
+        }
+        catch (TokenizerRulesException e)
+        {
+            throw new TrainerInputException(ErrorCode, $"the base model's tokenizer rules cannot be used: {e.Message}", directory);
+        }
+
+        return path;
+    }
+
+    /// <summary>
     /// Reads the base model's config, labels and weights (on the CPU). Builds a pipeline of the base
     /// model's own shape to read the weights into, which draws from torch's random generator: seed after this.
     /// </summary>
@@ -39,7 +74,7 @@ public sealed class BaseModel : IDisposable
         {
             if (!File.Exists(Path.Combine(directory, file)))
             {
-                throw new TrainerInputException(ErrorCode, $"the base model has no {file}: give a model-best/ or model-last/ folder of this SDK (or a spaCy pipeline folder, for its tokenizer only)", directory);
+                throw new TrainerInputException(ErrorCode, $"the base model has no {file}. Give a model-best/ or model-last/ folder of this SDK (config.cfg, labels.json, weights.bin), or a spaCy pipeline folder (a 'tokenizer' file) to train with its tokenizer from fresh weights.", directory);
             }
         }
 

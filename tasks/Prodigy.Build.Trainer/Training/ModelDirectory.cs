@@ -31,14 +31,7 @@ public static class ModelDirectory
             File.WriteAllText(Path.Combine(temp, ConfigFile), configText);
             pipeline.save(Path.Combine(temp, WeightsFile));
             File.WriteAllText(Path.Combine(temp, LabelsFile), JsonSerializer.Serialize(pipeline.Labels, JsonOptions));
-            using (var rules = tokenizerRulesPath is null ? TokenizerRules.OpenBuiltInJson(pipeline.Settings.Language) : File.OpenRead(tokenizerRulesPath))
-            {
-                if (rules is not null)
-                {
-                    using var target = File.Create(Path.Combine(temp, TokenizerFile));
-                    rules.CopyTo(target);
-                }
-            }
+            WriteTokenizerRules(Path.Combine(temp, TokenizerFile), tokenizerRulesPath, pipeline.Settings.Language);
 
             var meta = new JsonObject
             {
@@ -82,6 +75,31 @@ public static class ModelDirectory
             }
 
             throw;
+        }
+    }
+
+    /// <summary>
+    /// The rules as a rules JSON: a rules JSON as it is, a spaCy tokenizer file or pipeline folder converted,
+    /// or (no path) the built-in language's; nothing for a language without built-in rules.
+    /// </summary>
+    private static void WriteTokenizerRules(string target, string? rulesPath, string language)
+    {
+        if (rulesPath is not null && File.Exists(rulesPath) && rulesPath.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
+        {
+            File.Copy(rulesPath, target);
+        }
+        else if (rulesPath is not null)
+        {
+            using var output = File.Create(target);
+            TokenizerRules.Load(rulesPath).WriteJson(output);
+        }
+        else if (TokenizerRules.OpenBuiltInJson(language) is { } builtIn)
+        {
+            using (builtIn)
+            {
+                using var output = File.Create(target);
+                builtIn.CopyTo(output);
+            }
         }
     }
 

@@ -20,7 +20,10 @@ public sealed class TrainingRun
     /// <summary>Where model-best/ and model-last/ go; null to save nothing (learning-curve points).</summary>
     public string? OutputDirectory { get; init; }
 
-    /// <summary>Tokenizer rules to ship with the model (a rules JSON); null for the language's built-in rules.</summary>
+    /// <summary>
+    /// Tokenizer rules to ship with the model (a rules JSON, a spaCy tokenizer file or pipeline folder); null for
+    /// the base model's (<see cref="BaseModel.TokenizerRulesOf"/>), else the language's built-in rules.
+    /// </summary>
     public string? TokenizerRulesPath { get; init; }
 
     public Device Device { get; init; } = CPU;
@@ -30,7 +33,10 @@ public sealed class TrainingRun
 
     public Action<string> Log { get; init; } = Console.WriteLine;
 
-    /// <summary>A model-best/ or model-last/ to continue from: its weights are loaded, its labels kept and new ones added after them.</summary>
+    /// <summary>
+    /// A model-best/ or model-last/ to continue from (its weights are loaded, its labels kept and new ones
+    /// added after them), or a spaCy pipeline folder whose tokenizer the model ships (weights start fresh).
+    /// </summary>
     public string? BaseModel { get; init; }
 }
 
@@ -50,6 +56,11 @@ public static class PipelineTrainer
         var loop = settings.Loop;
         var stopwatch = Stopwatch.StartNew();
         using var pipeline = CreatePipeline(run, train);
+        var tokenizerRules = run.TokenizerRulesPath ?? (run.BaseModel is { } baseModel ? BaseModel.TokenizerRulesOf(baseModel) : null);
+        if (run.BaseModel is { } spacyPipeline && BaseModel.IsSpacyPipeline(spacyPipeline))
+        {
+            run.Log($"Base model: the spaCy pipeline {spacyPipeline} gives the tokenizer rules (shipped as {ModelDirectory.TokenizerFile}); the weights start fresh");
+        }
         var shuffle = new Random(loop.Seed);
         var components = settings.Pipeline.ToList();
         using var optimizer = new AdamOptimizer(pipeline.parameters(), loop);
@@ -127,7 +138,7 @@ public static class PipelineTrainer
                         bestScores = lastScores;
                         if (run.OutputDirectory is not null)
                         {
-                            ModelDirectory.Save(Path.Combine(run.OutputDirectory, "model-best"), pipeline, run.ConfigText, run.TokenizerRulesPath, lastScores.Values, lastScore, step, epoch);
+                            ModelDirectory.Save(Path.Combine(run.OutputDirectory, "model-best"), pipeline, run.ConfigText, tokenizerRules, lastScores.Values, lastScore, step, epoch);
                         }
                     }
                 }
@@ -154,7 +165,7 @@ public static class PipelineTrainer
 
         if (run.OutputDirectory is not null && !cancelled && step > 0)
         {
-            ModelDirectory.Save(Path.Combine(run.OutputDirectory, "model-last"), pipeline, run.ConfigText, run.TokenizerRulesPath, lastScores.Values, lastScore, step, epoch);
+            ModelDirectory.Save(Path.Combine(run.OutputDirectory, "model-last"), pipeline, run.ConfigText, tokenizerRules, lastScores.Values, lastScore, step, epoch);
         }
 
         return new TrainingResult(double.IsNegativeInfinity(best) ? 0 : best, bestStep, bestScores, step, epoch, stopwatch.Elapsed.TotalSeconds, cancelled);
@@ -167,7 +178,7 @@ public static class PipelineTrainer
     public static Pipeline CreatePipeline(TrainingRun run, IReadOnlyList<Example> train)
     {
         // Loaded before seeding: reading the base weights builds a pipeline, which draws random numbers.
-        using var baseModel = run.BaseModel is null ? null : BaseModel.Load(run.BaseModel);
+        using var baseModel = run.BaseModel is null || BaseModel.IsSpacyPipeline(run.BaseModel) ? null : BaseModel.Load(run.BaseModel);
         torch.random.manual_seed(run.Settings.Loop.Seed);
         var labels = PipelineLabels.Collect(run.Settings, train, run.LabelsFile, baseModel?.Labels);
         var pipeline = new Pipeline(run.Settings, labels, run.Device);
