@@ -208,6 +208,71 @@ public sealed class TrainerTests(TorchRuntimeFixture fixture, ITestOutputHelper 
         Assert.Equal("[\"PRAISE\",\"FOOTWEAR\"]", labels["textcat"]!["textcat_multilabel"]!.ToJsonString());
     }
 
+    [Fact]
+    public void Every_output_layer_that_grows_keeps_the_base_values_for_the_old_labels()
+    {
+        // No training: a base pipeline of every head (the ensemble textcat has a linear layer too), saved,
+        // then the pipeline a run with more labels starts from. "A" sorts before the base's "B" but comes after it.
+        var (settings, text, baseModel, baseLabels) = SaveUntrainedAccuracyModel();
+
+        var moreLabels = new Dictionary<string, IReadOnlyList<string>> { ["ner"] = ["A", "B"], ["textcat"] = ["MIXED", "NEG", "POS"], ["spancat"] = ["X", "Y"] };
+        var run = new TrainingRun { Settings = settings, ConfigText = text, BaseModel = baseModel, LabelsFile = c => moreLabels.GetValueOrDefault(c), Log = log.WriteLine };
+
+        using var continued = PipelineTrainer.CreatePipeline(run, []);
+        using var reloaded = new Pipeline(settings, baseLabels, torch.CPU);
+        reloaded.load(Path.Combine(baseModel, "weights.bin"));
+
+        Assert.Equal(["B", "A"], continued.Labels.Ner);
+        Assert.Equal(["NEG", "POS", "MIXED"], continued.Labels.Textcat["textcat"]);
+        Assert.Equal(["X", "Y"], continued.Labels.Spancat);
+        var baseWeights = reloaded.state_dict();
+        var grown = new List<string>();
+        foreach (var (name, weight) in continued.state_dict())
+        {
+            var old = baseWeights[name];
+            var carried = Enumerable.Range(0, old.shape.Length).Aggregate(weight, (t, d) => t.narrow(d, 0, old.shape[d]));
+            Assert.True(carried.eq(old).all().item<bool>(), $"{name} was not carried over");
+            if (!old.shape.SequenceEqual(weight.shape))
+            {
+                grown.Add(name);
+            }
+        }
+
+        Assert.Equal(8, grown.Count);
+        Assert.Contains(grown, n => n.Contains("ner", StringComparison.Ordinal) && n.EndsWith("weight", StringComparison.Ordinal));
+        Assert.Contains(grown, n => n.Contains("spancat", StringComparison.Ordinal) && n.EndsWith("bias", StringComparison.Ordinal));
+        Assert.Equal(4, grown.Count(n => n.Contains("textcat", StringComparison.Ordinal))); // bag of words, bias, linear weight and bias
+    }
+
+    [Fact]
+    public void A_base_model_whose_textcat_has_another_architecture_is_PRD2309()
+    {
+        var baseModel = SaveUntrainedAccuracyModel().Directory;
+
+        var (bagOfWords, bagOfWordsText) = TinyData.Config(["ner", "textcat", "spancat"]);
+        var error = Assert.Throws<TrainerInputException>(() => PipelineTrainer.CreatePipeline(new TrainingRun { Settings = bagOfWords, ConfigText = bagOfWordsText, BaseModel = baseModel, Log = log.WriteLine }, TinyData.Examples(10, 69, cats: true, spans: true)));
+
+        Assert.Equal("PRD2309", error.Code);
+        Assert.Contains("architecture differs", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>An untrained ner, ensemble textcat and spancat pipeline (spaCy's accuracy config, shrunk) saved as a model folder.</summary>
+    private (TrainingSettings Settings, string Text, string Directory, PipelineLabels Labels) SaveUntrainedAccuracyModel()
+    {
+        Assert.NotNull(fixture.Info);
+        var document = SpacyConfigGenerator.GenerateDocument(new SpacyConfigRequest("en", ["ner", "textcat", "spancat"], SpacyOptimize.Accuracy));
+        document.SetRaw("components.tok2vec.model.encode", "width", "32");
+        document.SetRaw("components.tok2vec.model.embed", "rows", "[500,100,250,250]");
+        document.SetRaw("components.tok2vec.model.embed", "include_static_vectors", "false");
+        var text = document.ToString();
+        var settings = TrainingSettings.From(new ResolvedConfig(SpacyConfigDocument.Parse(text), "accuracy.cfg"));
+        var labels = new PipelineLabels { Ner = ["B"], Textcat = { ["textcat"] = ["NEG", "POS"] }, Spancat = ["X"] };
+        var directory = Path.Combine(_directory, "untrained");
+        using var pipeline = new Pipeline(settings, labels, torch.CPU);
+        ModelDirectory.Save(directory, pipeline, text, null, new Dictionary<string, double?>(), 0, 0, 0);
+        return (settings, text, directory, labels);
+    }
+
     [Theory]
     [InlineData("components.tok2vec.model.encode", "width", "48")]
     [InlineData("components.ner.model", "hidden_width", "32")]

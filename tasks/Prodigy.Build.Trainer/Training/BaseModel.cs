@@ -98,10 +98,16 @@ public sealed class BaseModel : IDisposable
             throw new TrainerInputException(ErrorCode, $"the base model has the component(s) {string.Join(", ", dropped)}, which the config's [nlp] pipeline ({string.Join(", ", pipeline.Settings.Pipeline)}) lacks. Keep the base model's components (its config.cfg lists them), or train without ProdigyBaseModel.", Folder);
         }
 
+        var targets = pipeline.state_dict();
+        if (_weights.Keys.FirstOrDefault(name => !targets.ContainsKey(name)) is { } unused)
+        {
+            throw new TrainerInputException(ErrorCode, $"the base model's parameter '{unused}' has no place in the config's pipeline: a component's architecture differs (e.g. TextCatEnsemble against TextCatBOW). Train with the base model's settings (its config.cfg), or without ProdigyBaseModel.", Folder);
+        }
+
         var fresh = new List<string>();
         using (torch.no_grad())
         {
-            foreach (var (name, target) in pipeline.state_dict())
+            foreach (var (name, target) in targets)
             {
                 if (!_weights.TryGetValue(name, out var source))
                 {
