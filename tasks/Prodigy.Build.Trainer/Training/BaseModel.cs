@@ -12,6 +12,7 @@ namespace Prodigy.Build.Trainer.Training;
 /// every weight is carried over by parameter name; output layers whose component gained labels keep
 /// the base model's values for the old labels (which come first, <see cref="PipelineLabels.Collect"/>)
 /// and their fresh initialisation for the new ones. Anything else that does not fit is an error.
+/// A spaCy pipeline folder is a base model too, for its tokenizer only (<see cref="IsSpacyPipeline"/>).
 /// </summary>
 public sealed class BaseModel : IDisposable
 {

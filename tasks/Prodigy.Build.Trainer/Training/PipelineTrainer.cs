@@ -61,6 +61,7 @@ public static class PipelineTrainer
         {
             run.Log($"Base model: the spaCy pipeline {spacyPipeline} gives the tokenizer rules (shipped as {ModelDirectory.TokenizerFile}); the weights start fresh");
         }
+
         var shuffle = new Random(loop.Seed);
         var components = settings.Pipeline.ToList();
         using var optimizer = new AdamOptimizer(pipeline.parameters(), loop);
