@@ -238,8 +238,9 @@ public sealed class TrainerTests(TorchRuntimeFixture fixture, ITestOutputHelper 
             }
         }
 
-        Assert.Equal(8, grown.Count);
+        Assert.Equal(9, grown.Count);
         Assert.Contains(grown, n => n.Contains("ner", StringComparison.Ordinal) && n.EndsWith("weight", StringComparison.Ordinal));
+        Assert.Contains(grown, n => n.Contains("ner", StringComparison.Ordinal) && n.EndsWith("transitions", StringComparison.Ordinal)); // [tags, tags]: both dimensions
         Assert.Contains(grown, n => n.Contains("spancat", StringComparison.Ordinal) && n.EndsWith("bias", StringComparison.Ordinal));
         Assert.Equal(4, grown.Count(n => n.Contains("textcat", StringComparison.Ordinal))); // bag of words, bias, linear weight and bias
     }

@@ -6,19 +6,25 @@ namespace Prodigy.Build.Trainer.Model;
 
 /// <summary>
 /// The NER head: each token, with its neighbours, through a maxout hidden layer to BILUO tag scores
-/// (O, then B, I, L, U per label). Decoded by <see cref="Biluo.Decode"/> into valid entity sequences.
+/// (O, then B, I, L, U per label), and a score for each transition between tags: a linear-chain CRF
+/// (<see cref="BiluoCrf"/>) that is trained on whole tag sequences and decodes valid entities.
 /// </summary>
 public sealed class NerHead : nn.Module
 {
     private readonly Maxout _hidden;
     private readonly Linear _output;
+    private readonly Parameter _transitions;
 
     public NerHead(int width, int hiddenWidth, int pieces, int labels) : base("ner")
     {
         _hidden = new Maxout("hidden", width * 3, hiddenWidth, pieces, normalize: true);
         _output = nn.Linear(hiddenWidth, Biluo.TagCount(labels));
+        _transitions = nn.Parameter(torch.zeros(Biluo.TagCount(labels), Biluo.TagCount(labels)));
         RegisterComponents();
     }
+
+    /// <summary>Scores of tag transitions, [from, to].</summary>
+    public Parameter Transitions => _transitions;
 
     /// <summary>[T, W] packed tokens → tag scores [T, tags].</summary>
     public Tensor Forward(Tensor tokens, TokenLayout layout)
@@ -47,70 +53,12 @@ public static class Biluo
     public static int TagOf(int i, int start, int end, int label) =>
         end - start == 1 ? Unit(label) : i == start ? Begin(label) : i == end - 1 ? Last(label) : Inside(label);
 
-    /// <summary>
-    /// The best tag sequence that spells valid entities (Viterbi over log-probabilities with the
-    /// BILUO transition rules), as (start, end, label index) triples.
-    /// </summary>
-    public static List<(int Start, int End, int Label)> Decode(float[] logProbs, int length, int tags)
+    /// <summary>The entities a valid tag path spells, as (start, end, label index) triples.</summary>
+    public static List<(int Start, int End, int Label)> Entities(int[] path)
     {
         var entities = new List<(int, int, int)>();
-        if (length == 0)
-        {
-            return entities;
-        }
-
-        var score = new double[length, tags];
-        var back = new int[length, tags];
-        for (var t = 0; t < tags; t++)
-        {
-            score[0, t] = CanStart(t) ? logProbs[t] : double.NegativeInfinity;
-        }
-
-        for (var i = 1; i < length; i++)
-        {
-            for (var t = 0; t < tags; t++)
-            {
-                var best = double.NegativeInfinity;
-                var arg = 0;
-                for (var p = 0; p < tags; p++)
-                {
-                    if (double.IsNegativeInfinity(score[i - 1, p]) || !Allowed(p, t))
-                    {
-                        continue;
-                    }
-
-                    if (score[i - 1, p] > best)
-                    {
-                        best = score[i - 1, p];
-                        arg = p;
-                    }
-                }
-
-                score[i, t] = best + logProbs[(i * tags) + t];
-                back[i, t] = arg;
-            }
-        }
-
-        var last = 0;
-        var bestEnd = double.NegativeInfinity;
-        for (var t = 0; t < tags; t++)
-        {
-            if (CanEnd(t) && score[length - 1, t] > bestEnd)
-            {
-                bestEnd = score[length - 1, t];
-                last = t;
-            }
-        }
-
-        var path = new int[length];
-        path[length - 1] = last;
-        for (var i = length - 1; i > 0; i--)
-        {
-            path[i - 1] = back[i, path[i]];
-        }
-
         var startOf = -1;
-        for (var i = 0; i < length; i++)
+        for (var i = 0; i < path.Length; i++)
         {
             var tag = path[i];
             if (tag == Outside)
@@ -136,11 +84,11 @@ public static class Biluo
         return entities;
     }
 
-    private static bool CanStart(int tag) => tag == Outside || (tag - 1) % 4 is 0 or 3;
+    public static bool CanStart(int tag) => tag == Outside || (tag - 1) % 4 is 0 or 3;
 
-    private static bool CanEnd(int tag) => tag == Outside || (tag - 1) % 4 is 2 or 3;
+    public static bool CanEnd(int tag) => tag == Outside || (tag - 1) % 4 is 2 or 3;
 
-    private static bool Allowed(int previous, int next)
+    public static bool Allowed(int previous, int next)
     {
         if (CanEnd(previous))
         {

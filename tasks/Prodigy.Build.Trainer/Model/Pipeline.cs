@@ -166,8 +166,8 @@ public sealed class Pipeline : nn.Module
 
     private Tensor? NerLoss(IReadOnlyList<Example> batch, TokenLayout layout, Tensor tokens)
     {
-        var gold = new long[layout.Total];
-        Array.Fill(gold, -100L);
+        var gold = new int[layout.Total];
+        Array.Fill(gold, -1);
         var known = 0;
         var rejected = new List<(long Flat, long Tag)>();
         var labelIndex = LabelIndex(Labels.Ner);
@@ -220,7 +220,7 @@ public sealed class Pipeline : nn.Module
         Tensor? loss = null;
         if (known > 0)
         {
-            loss = nn.functional.cross_entropy(scores, torch.tensor(gold, device: Device), ignore_index: -100, reduction: nn.Reduction.Sum) / batch.Count;
+            loss = CrfLoss(scores, gold, layout, batch.Count);
         }
 
         if (rejected.Count > 0)
@@ -236,20 +236,50 @@ public sealed class Pipeline : nn.Module
         return loss;
     }
 
+    /// <summary>
+    /// The CRF's negative log-likelihood of the annotation, as a tensor whose value is the loss and
+    /// whose gradient (computed by forward-backward on the CPU) reaches the tag and transition scores.
+    /// </summary>
+    private Tensor CrfLoss(Tensor scores, int[] gold, TokenLayout layout, int batchSize)
+    {
+        var tags = (int)scores.shape[1];
+        var emissions = scores.detach().cpu().data<float>().ToArray();
+        var transitions = _ner!.Transitions.detach().cpu().data<float>().ToArray();
+        var emissionGradient = new float[emissions.Length];
+        var gradients = new BiluoCrf.Gradients(tags);
+        var scale = 1f / batchSize;
+        for (var b = 0; b < layout.Docs; b++)
+        {
+            var start = layout.Starts[b] * tags;
+            var length = layout.Lengths[b];
+            var docGold = gold.AsSpan(layout.Starts[b], length);
+            if (docGold.IndexOfAnyExcept(-1) < 0)
+            {
+                continue;
+            }
+
+            BiluoCrf.Accumulate(emissions.AsSpan(start, length * tags), docGold, length, tags, transitions, emissionGradient.AsSpan(start, length * tags), gradients, scale);
+        }
+
+        var surrogate = (scores * torch.tensor(emissionGradient, [layout.Total, tags], device: Device)).sum()
+            + (_ner.Transitions * torch.tensor(gradients.Transitions.Select(g => (float)g).ToArray(), [tags, tags], device: Device)).sum();
+        // Value of the loss, gradient of the surrogate.
+        return surrogate - surrogate.detach() + gradients.Loss;
+    }
+
     private List<IReadOnlyList<LabeledSpan>> PredictEntities(IReadOnlyList<Example> batch, TokenLayout layout, Tensor tokens)
     {
         var tags = Biluo.TagCount(Math.Max(Labels.Ner.Count, 1));
-        var logProbs = _ner!.Forward(tokens, layout).log_softmax(-1).cpu();
-        var all = logProbs.data<float>().ToArray();
+        var all = _ner!.Forward(tokens, layout).cpu().data<float>().ToArray();
+        var transitions = _ner.Transitions.detach().cpu().data<float>().ToArray();
         var lengths = layout.Lengths;
         var result = new List<IReadOnlyList<LabeledSpan>>(batch.Count);
         for (var b = 0; b < batch.Count; b++)
         {
-            var slice = new float[lengths[b] * tags];
-            Array.Copy(all, (long)layout.Starts[b] * tags, slice, 0, slice.Length);
             result.Add(Labels.Ner.Count == 0
                 ? []
-                : Biluo.Decode(slice, lengths[b], tags).Select(e => new LabeledSpan(e.Start, e.End, Labels.Ner[e.Label])).ToList());
+                : BiluoCrf.Decode(all.AsSpan(layout.Starts[b] * tags, lengths[b] * tags), lengths[b], tags, transitions)
+                    .Select(e => new LabeledSpan(e.Start, e.End, Labels.Ner[e.Label])).ToList());
         }
 
         return result;

@@ -120,9 +120,15 @@ public sealed class BaseModel : IDisposable
                 {
                     target.copy_(source);
                 }
-                else if (GrownLabelDimension(name, source.shape, target.shape, pipeline.Labels) is { } dimension)
+                else if (GrownLabelDimensions(name, source.shape, target.shape, pipeline.Labels) is { } dimensions)
                 {
-                    target.narrow(dimension, 0, source.shape[dimension]).copy_(source);
+                    var region = target;
+                    foreach (var dimension in dimensions)
+                    {
+                        region = region.narrow(dimension, 0, source.shape[dimension]);
+                    }
+
+                    region.copy_(source);
                 }
                 else
                 {
@@ -144,18 +150,19 @@ public sealed class BaseModel : IDisposable
     }
 
     /// <summary>
-    /// The dimension along which an output layer grew with its component's labels, or null when the
+    /// The dimensions along which an output layer grew with its component's labels, or null when the
     /// difference is not label growth. Rows (NER tags, textcat's linear layer, spancat's output) or
-    /// columns (the bag of words) are the label dimension; hidden layers never depend on labels.
+    /// columns (the bag of words) are the label dimension; both for the NER tag transitions (tags are
+    /// label-major, so the old labels' block keeps its place); hidden layers never depend on labels.
     /// </summary>
-    private int? GrownLabelDimension(string name, long[] baseShape, long[] shape, PipelineLabels labels)
+    private int[]? GrownLabelDimensions(string name, long[] baseShape, long[] shape, PipelineLabels labels)
     {
         // Parameter names are the modules' field paths ("_ner._output.weight", "_textcats.textcat._bow.weight").
         var segments = name.Split('.').Select(s => s.TrimStart('_')).ToArray();
         var textcatAt = Array.IndexOf(segments, "textcats");
         (int Base, int Now)? outputs = segments switch
         {
-            [.., "ner", "output", _] => (Biluo.TagCount(Math.Max(Labels.Ner.Count, 1)), Biluo.TagCount(Math.Max(labels.Ner.Count, 1))),
+            [.., "ner", "output", _] or [.., "ner", "transitions"] => (Biluo.TagCount(Math.Max(Labels.Ner.Count, 1)), Biluo.TagCount(Math.Max(labels.Ner.Count, 1))),
             [.., "spancat", "output", _] => (Math.Max(Labels.Spancat.Count, 1), Math.Max(labels.Spancat.Count, 1)),
             _ when textcatAt >= 0 && textcatAt + 1 < segments.Length && labels.Textcat.TryGetValue(segments[textcatAt + 1], out var textcatLabels) =>
                 (Math.Max(Labels.Textcat.GetValueOrDefault(segments[textcatAt + 1])?.Count ?? 0, 1), Math.Max(textcatLabels.Count, 1)),
@@ -166,8 +173,8 @@ public sealed class BaseModel : IDisposable
             return null;
         }
 
-        var differing = Enumerable.Range(0, shape.Length).Where(d => baseShape[d] != shape[d]).ToList();
-        return differing is [var dimension] && baseShape[dimension] == counts.Base && shape[dimension] == counts.Now ? dimension : null;
+        var differing = Enumerable.Range(0, shape.Length).Where(d => baseShape[d] != shape[d]).ToArray();
+        return differing.Length > 0 && differing.All(d => baseShape[d] == counts.Base && shape[d] == counts.Now) ? differing : null;
     }
 
     public void Dispose()
