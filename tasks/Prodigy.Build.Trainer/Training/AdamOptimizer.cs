@@ -50,9 +50,15 @@ public sealed class AdamOptimizer : IDisposable
     /// <summary>Clears the gradients of every parameter.</summary>
     public void ZeroGrad()
     {
+        // Every TorchSharp wrapper is disposed here and now: left to the finalizer, native handles
+        // were released on its thread while training went on, and a long run crashed (SIGSEGV).
         foreach (var parameter in _fused.Concat(_others))
         {
-            parameter.grad?.zero_();
+            using var grad = parameter.grad;
+            if (grad is not null)
+            {
+                using var zeroed = grad.zero_();
+            }
         }
     }
 
@@ -65,7 +71,7 @@ public sealed class AdamOptimizer : IDisposable
         if (_loop.GradClip > 0)
         {
             var fusedNorms = _fused.Select(SquaredNorm).ToArray();
-            var otherNorms = _others.Select(p => p.grad is { } g ? (double)g.pow(2).sum().cpu().item<float>() : 0).ToArray();
+            var otherNorms = _others.Select(OtherSquaredNorm).ToArray();
             var global = Math.Sqrt(fusedNorms.Sum() + otherNorms.Sum());
             var coefficient = _loop.GradClip / (global + 1e-6);
             if (coefficient < 1)
@@ -76,7 +82,11 @@ public sealed class AdamOptimizer : IDisposable
                 using var noGrad = torch.no_grad();
                 foreach (var parameter in _others)
                 {
-                    parameter.grad?.mul_(coefficient);
+                    using var grad = parameter.grad;
+                    if (grad is not null)
+                    {
+                        using var scaled = grad.mul_(coefficient);
+                    }
                 }
             }
         }
@@ -94,7 +104,8 @@ public sealed class AdamOptimizer : IDisposable
             GradientL2: _loop.L2IsWeightDecay ? 0f : (float)_loop.L2);
         for (var p = 0; p < _fused.Length; p++)
         {
-            if (_fused[p].grad is not { } grad)
+            using var grad = _fused[p].grad;
+            if (grad is null)
             {
                 continue;
             }
@@ -124,9 +135,24 @@ public sealed class AdamOptimizer : IDisposable
     private static bool IsFusable(Parameter parameter) =>
         parameter.device_type == DeviceType.CPU && parameter.dtype == ScalarType.Float32 && parameter.is_contiguous();
 
+    private static double OtherSquaredNorm(Parameter parameter)
+    {
+        using var grad = parameter.grad;
+        if (grad is null)
+        {
+            return 0;
+        }
+
+        using var squares = grad.pow(2);
+        using var sum = squares.sum();
+        using var onCpu = sum.cpu();
+        return onCpu.item<float>();
+    }
+
     private static double SquaredNorm(Parameter parameter)
     {
-        if (parameter.grad is not { } grad)
+        using var grad = parameter.grad;
+        if (grad is null)
         {
             return 0;
         }
