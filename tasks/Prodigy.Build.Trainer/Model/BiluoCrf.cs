@@ -15,6 +15,16 @@ namespace Prodigy.Build.Trainer.Model;
 /// </remarks>
 public static class BiluoCrf
 {
+    // Which tags may precede / follow each tag. BILUO allows few transitions (after B or I only I or L of
+    // the same label), so walking these lists instead of all tag pairs makes a step about four times
+    // cheaper with many labels (18 labels: 73 tags, 5,329 pairs, about 1,400 allowed).
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, (int[][] Predecessors, int[][] Successors)> Structures = new();
+
+    private static (int[][] Predecessors, int[][] Successors) Structure(int tags) => Structures.GetOrAdd(tags, count =>
+    (
+        [.. Enumerable.Range(0, count).Select(k => Enumerable.Range(0, count).Where(p => Biluo.Allowed(p, k)).ToArray())],
+        [.. Enumerable.Range(0, count).Select(k => Enumerable.Range(0, count).Where(n => Biluo.Allowed(k, n)).ToArray())]));
+
     /// <summary>What one sentence contributes to the loss and its gradients.</summary>
     public sealed class Gradients(int tags)
     {
@@ -33,30 +43,62 @@ public static class BiluoCrf
     /// </summary>
     public static bool Accumulate(ReadOnlySpan<float> emissions, ReadOnlySpan<int> gold, int length, int tags, ReadOnlySpan<float> transitions, Span<float> emissionGradient, Gradients gradients, float scale)
     {
-        if (length == 0)
+        if (Solve(emissions, gold, length, tags, transitions) is not { } solution)
         {
             return false;
+        }
+
+        solution.AddGradients(emissionGradient, gradients, scale);
+        return true;
+    }
+
+    /// <summary>
+    /// The forward-backward pass of one sentence, with and without its annotation: the costly part,
+    /// safe to run for several sentences in parallel. Null when no valid sequence agrees with the annotation.
+    /// </summary>
+    public static Solution? Solve(ReadOnlySpan<float> emissions, ReadOnlySpan<int> gold, int length, int tags, ReadOnlySpan<float> transitions)
+    {
+        if (length == 0)
+        {
+            return null;
         }
 
         var free = Lattice.Run(emissions, null, length, tags, transitions);
         var constrained = Lattice.Run(emissions, gold, length, tags, transitions);
-        if (double.IsNegativeInfinity(constrained.LogZ))
+        return double.IsNegativeInfinity(constrained.LogZ) ? null : new Solution(free, constrained, length, tags);
+    }
+
+    /// <summary>A sentence's forward-backward results, ready to be turned into its loss and gradients.</summary>
+    public sealed class Solution
+    {
+        private readonly Lattice _free;
+        private readonly Lattice _constrained;
+        private readonly int _length;
+        private readonly int _tags;
+
+        internal Solution(Lattice free, Lattice constrained, int length, int tags)
         {
-            return false;
+            _free = free;
+            _constrained = constrained;
+            _length = length;
+            _tags = tags;
         }
 
-        gradients.Loss += scale * (free.LogZ - constrained.LogZ);
-        for (var t = 0; t < length; t++)
+        /// <summary>Adds the loss and gradients (see <see cref="Accumulate"/>); call in a fixed order for reproducible sums.</summary>
+        public void AddGradients(Span<float> emissionGradient, Gradients gradients, float scale)
         {
-            for (var k = 0; k < tags; k++)
+            gradients.Loss += scale * (_free.LogZ - _constrained.LogZ);
+            for (var t = 0; t < _length; t++)
             {
-                emissionGradient[(t * tags) + k] += (float)(scale * (free.Marginal(t, k) - constrained.Marginal(t, k)));
+                for (var k = 0; k < _tags; k++)
+                {
+                    emissionGradient[(t * _tags) + k] += (float)(scale * (_free.Marginal(t, k) - _constrained.Marginal(t, k)));
+                }
             }
-        }
 
-        free.AddTransitionCounts(gradients.Transitions, scale, transitions, emissions);
-        constrained.AddTransitionCounts(gradients.Transitions, -scale, transitions, emissions);
-        return true;
+            _free.AddTransitionCounts(gradients.Transitions, scale);
+            _constrained.AddTransitionCounts(gradients.Transitions, -scale);
+        }
     }
 
     /// <summary>The best valid tag sequence (Viterbi), as (start, end, label index) entities.</summary>
@@ -68,6 +110,7 @@ public static class BiluoCrf
             return entities;
         }
 
+        var predecessors = Structure(tags).Predecessors;
         var score = new double[length * tags];
         var back = new int[length * tags];
         for (var k = 0; k < tags; k++)
@@ -81,10 +124,10 @@ public static class BiluoCrf
             {
                 var best = double.NegativeInfinity;
                 var arg = 0;
-                for (var p = 0; p < tags; p++)
+                foreach (var p in predecessors[k])
                 {
                     var previous = score[((t - 1) * tags) + p];
-                    if (double.IsNegativeInfinity(previous) || !Biluo.Allowed(p, k))
+                    if (double.IsNegativeInfinity(previous))
                     {
                         continue;
                     }
@@ -123,13 +166,21 @@ public static class BiluoCrf
         return Biluo.Entities(path);
     }
 
-    /// <summary>Forward and backward log-scores of one sentence, optionally constrained to an annotation.</summary>
-    private sealed class Lattice
+    /// <summary>
+    /// Forward and backward scores of one sentence, optionally constrained to an annotation, in
+    /// probability space rescaled at each token (Rabiner's scaling): one multiply-add per allowed tag
+    /// pair instead of an exp and a log, with the per-token scales carrying the magnitude into LogZ.
+    /// </summary>
+    internal sealed class Lattice
     {
         private readonly double[] _alpha;
         private readonly double[] _beta;
+        private readonly double[] _potential;
+        private readonly double[] _scale;
+        private readonly double[] _weight;
         private readonly int _length;
         private readonly int _tags;
+        private double _endMass;
 
         private Lattice(int length, int tags)
         {
@@ -137,6 +188,9 @@ public static class BiluoCrf
             _tags = tags;
             _alpha = new double[length * tags];
             _beta = new double[length * tags];
+            _potential = new double[length * tags];
+            _scale = new double[length];
+            _weight = new double[tags * tags];
         }
 
         public double LogZ { get; private set; }
@@ -144,122 +198,161 @@ public static class BiluoCrf
         public static Lattice Run(ReadOnlySpan<float> emissions, ReadOnlySpan<int> gold, int length, int tags, ReadOnlySpan<float> transitions)
         {
             var lattice = new Lattice(length, tags);
+            var (predecessors, successors) = Structure(tags);
             var alpha = lattice._alpha;
             var beta = lattice._beta;
+            var potential = lattice._potential;
+            var scale = lattice._scale;
             var constrained = !gold.IsEmpty;
-            var terms = new double[tags];
+            var logZ = 0.0;
+
+            // exp(transition) of each allowed pair, [from * tags + to].
+            var weight = lattice._weight;
             for (var k = 0; k < tags; k++)
             {
-                alpha[k] = Biluo.CanStart(k) && Permitted(gold, constrained, 0, k) ? emissions[k] : double.NegativeInfinity;
+                foreach (var p in predecessors[k])
+                {
+                    weight[(p * tags) + k] = Math.Exp(transitions[(p * tags) + k]);
+                }
             }
 
-            for (var t = 1; t < length; t++)
+            // Each token's tag potentials exp(score - max), zero where the annotation rules a tag out.
+            for (var t = 0; t < length; t++)
             {
+                var max = double.NegativeInfinity;
                 for (var k = 0; k < tags; k++)
                 {
-                    if (!Permitted(gold, constrained, t, k))
+                    if (Permitted(gold, constrained, t, k) && (t > 0 || Biluo.CanStart(k)))
                     {
-                        alpha[(t * tags) + k] = double.NegativeInfinity;
-                        continue;
+                        max = Math.Max(max, emissions[(t * tags) + k]);
+                    }
+                }
+
+                if (double.IsNegativeInfinity(max))
+                {
+                    lattice.LogZ = double.NegativeInfinity;
+                    return lattice;
+                }
+
+                logZ += max;
+                for (var k = 0; k < tags; k++)
+                {
+                    potential[(t * tags) + k] = Permitted(gold, constrained, t, k) && (t > 0 || Biluo.CanStart(k))
+                        ? Math.Exp(emissions[(t * tags) + k] - max)
+                        : 0;
+                }
+            }
+
+            for (var t = 0; t < length; t++)
+            {
+                var sum = 0.0;
+                for (var k = 0; k < tags; k++)
+                {
+                    var index = (t * tags) + k;
+                    var value = 0.0;
+                    if (potential[index] != 0)
+                    {
+                        if (t == 0)
+                        {
+                            value = 1;
+                        }
+                        else
+                        {
+                            foreach (var p in predecessors[k])
+                            {
+                                value += alpha[((t - 1) * tags) + p] * weight[(p * tags) + k];
+                            }
+                        }
+
+                        value *= potential[index];
                     }
 
-                    for (var p = 0; p < tags; p++)
-                    {
-                        terms[p] = Biluo.Allowed(p, k) ? alpha[((t - 1) * tags) + p] + transitions[(p * tags) + k] : double.NegativeInfinity;
-                    }
+                    alpha[index] = value;
+                    sum += value;
+                }
 
-                    alpha[(t * tags) + k] = LogSumExp(terms) + emissions[(t * tags) + k];
+                if (sum == 0)
+                {
+                    lattice.LogZ = double.NegativeInfinity;
+                    return lattice;
+                }
+
+                scale[t] = sum;
+                logZ += Math.Log(sum);
+                for (var k = 0; k < tags; k++)
+                {
+                    alpha[(t * tags) + k] /= sum;
                 }
             }
 
             var last = (length - 1) * tags;
+            var endMass = 0.0;
             for (var k = 0; k < tags; k++)
             {
-                beta[last + k] = Biluo.CanEnd(k) ? 0 : double.NegativeInfinity;
+                beta[last + k] = Biluo.CanEnd(k) ? 1 : 0;
+                endMass += alpha[last + k] * beta[last + k];
+            }
+
+            if (endMass == 0)
+            {
+                lattice.LogZ = double.NegativeInfinity;
+                return lattice;
             }
 
             for (var t = length - 2; t >= 0; t--)
             {
+                var nextScale = scale[t + 1];
                 for (var k = 0; k < tags; k++)
                 {
-                    for (var n = 0; n < tags; n++)
+                    var value = 0.0;
+                    foreach (var n in successors[k])
                     {
                         var next = ((t + 1) * tags) + n;
-                        terms[n] = Biluo.Allowed(k, n) && !double.IsNegativeInfinity(alpha[next])
-                            ? transitions[(k * tags) + n] + emissions[next] + beta[next]
-                            : double.NegativeInfinity;
+                        value += weight[(k * tags) + n] * potential[next] * beta[next];
                     }
 
-                    beta[(t * tags) + k] = LogSumExp(terms);
+                    beta[(t * tags) + k] = value / nextScale;
                 }
             }
 
-            for (var k = 0; k < tags; k++)
-            {
-                terms[k] = alpha[last + k] + beta[last + k];
-            }
-
-            lattice.LogZ = LogSumExp(terms);
+            lattice._endMass = endMass;
+            lattice.LogZ = logZ + Math.Log(endMass);
             return lattice;
         }
 
         public double Marginal(int t, int k)
         {
             var index = (t * _tags) + k;
-            var logP = _alpha[index] + _beta[index] - LogZ;
-            return double.IsNegativeInfinity(logP) ? 0 : Math.Exp(logP);
+            return _alpha[index] * _beta[index] / _endMass;
         }
 
-        public void AddTransitionCounts(double[] counts, double scale, ReadOnlySpan<float> transitions, ReadOnlySpan<float> emissions)
+        public void AddTransitionCounts(double[] counts, double scale)
         {
+            var successors = Structure(_tags).Successors;
             for (var t = 1; t < _length; t++)
             {
+                var norm = scale / (_scale[t] * _endMass);
                 for (var p = 0; p < _tags; p++)
                 {
                     var from = _alpha[((t - 1) * _tags) + p];
-                    if (double.IsNegativeInfinity(from))
+                    if (from == 0)
                     {
                         continue;
                     }
 
-                    for (var k = 0; k < _tags; k++)
+                    foreach (var k in successors[p])
                     {
                         var index = (t * _tags) + k;
-                        // A tag the annotation rules out at t has no forward score: skip it.
-                        if (!Biluo.Allowed(p, k) || double.IsNegativeInfinity(_alpha[index]) || double.IsNegativeInfinity(_beta[index]))
+                        var ahead = _potential[index] * _beta[index];
+                        if (ahead != 0)
                         {
-                            continue;
+                            counts[(p * _tags) + k] += norm * from * _weight[(p * _tags) + k] * ahead;
                         }
-
-                        var logP = from + transitions[(p * _tags) + k] + emissions[index] + _beta[index] - LogZ;
-                        counts[(p * _tags) + k] += scale * Math.Exp(logP);
                     }
                 }
             }
         }
 
         private static bool Permitted(ReadOnlySpan<int> gold, bool constrained, int t, int k) => !constrained || gold[t] < 0 || gold[t] == k;
-
-        private static double LogSumExp(double[] values)
-        {
-            var max = double.NegativeInfinity;
-            foreach (var value in values)
-            {
-                max = Math.Max(max, value);
-            }
-
-            if (double.IsNegativeInfinity(max))
-            {
-                return max;
-            }
-
-            var sum = 0.0;
-            foreach (var value in values)
-            {
-                sum += Math.Exp(value - max);
-            }
-
-            return max + Math.Log(sum);
-        }
     }
 }

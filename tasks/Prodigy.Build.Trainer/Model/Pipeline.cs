@@ -246,19 +246,26 @@ public sealed class Pipeline : nn.Module
         var emissions = scores.detach().cpu().data<float>().ToArray();
         var transitions = _ner!.Transitions.detach().cpu().data<float>().ToArray();
         var emissionGradient = new float[emissions.Length];
-        var gradients = new BiluoCrf.Gradients(tags);
         var scale = 1f / batchSize;
+        // Forward-backward of the documents in parallel; their losses and gradients are then added in
+        // document order, so that the sums (and the trained model) do not depend on scheduling.
+        var solutions = new BiluoCrf.Solution?[layout.Docs];
+        Parallel.For(0, layout.Docs, b =>
+        {
+            var length = layout.Lengths[b];
+            var docGold = gold.AsSpan(layout.Starts[b], length);
+            if (docGold.IndexOfAnyExcept(-1) >= 0)
+            {
+                solutions[b] = BiluoCrf.Solve(emissions.AsSpan(layout.Starts[b] * tags, length * tags), docGold, length, tags, transitions);
+            }
+        });
+
+        var gradients = new BiluoCrf.Gradients(tags);
         for (var b = 0; b < layout.Docs; b++)
         {
             var start = layout.Starts[b] * tags;
-            var length = layout.Lengths[b];
-            var docGold = gold.AsSpan(layout.Starts[b], length);
-            if (docGold.IndexOfAnyExcept(-1) < 0)
-            {
-                continue;
-            }
-
-            BiluoCrf.Accumulate(emissions.AsSpan(start, length * tags), docGold, length, tags, transitions, emissionGradient.AsSpan(start, length * tags), gradients, scale);
+            var size = layout.Lengths[b] * tags;
+            solutions[b]?.AddGradients(emissionGradient.AsSpan(start, size), gradients, scale);
         }
 
         var surrogate = (scores * torch.tensor(emissionGradient, [layout.Total, tags], device: Device)).sum()
