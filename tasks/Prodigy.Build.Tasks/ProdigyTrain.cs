@@ -32,9 +32,12 @@ public sealed class ProdigyTrain : ProdigyTrainerTask
         {
             // A model of this SDK is read whole; of a spaCy pipeline only the tokenizer is used.
             var folder = Path.GetFullPath(BaseModel!.Trim());
-            var files = File.Exists(Path.Combine(folder, "weights.bin"))
-                ? new[] { "weights.bin", "labels.json", "config.cfg", "tokenizer.rules.json" }.Where(f => f != "tokenizer.rules.json" || File.Exists(Path.Combine(folder, f)))
-                : ["tokenizer"];
+            List<string> files = File.Exists(Path.Combine(folder, "weights.bin")) ? ["weights.bin", "labels.json", "config.cfg"] : ["tokenizer"];
+            if (files.Count > 1 && File.Exists(Path.Combine(folder, "tokenizer.rules.json")))
+            {
+                files.Add("tokenizer.rules.json");
+            }
+
             inputs.AddRange(files.Select(file => new StageInput(Path.Combine(folder, file), "base model")));
         }
 

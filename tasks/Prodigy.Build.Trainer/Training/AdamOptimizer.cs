@@ -66,8 +66,7 @@ public sealed class AdamOptimizer : IDisposable
     public void Step()
     {
         _step++;
-        var fusedScales = new float[_fused.Length];
-        Array.Fill(fusedScales, 1f);
+        var scale = 1f;
         if (_loop.GradClip > 0)
         {
             var fusedNorms = _fused.Select(SquaredNorm).ToArray();
@@ -78,7 +77,7 @@ public sealed class AdamOptimizer : IDisposable
             {
                 // One factor for all: measured against thinc's per-parameter clipping on the baselines'
                 // NER runs, clipping by the global norm (PyTorch's clip_grad_norm_) scored higher.
-                Array.Fill(fusedScales, (float)coefficient);
+                scale = (float)coefficient;
                 using var noGrad = torch.no_grad();
                 foreach (var parameter in _others)
                 {
@@ -94,7 +93,7 @@ public sealed class AdamOptimizer : IDisposable
         var biasCorrection1 = 1 - Math.Pow(_loop.Beta1, _step);
         var biasCorrection2 = 1 - Math.Pow(_loop.Beta2, _step);
         var update = new Update(
-            Scale: 1f,
+            Scale: scale,
             Beta1: (float)_loop.Beta1,
             Beta2: (float)_loop.Beta2,
             Eps: (float)_loop.Eps,
@@ -112,7 +111,6 @@ public sealed class AdamOptimizer : IDisposable
 
             using var contiguous = grad.contiguous();
             var weights = _fused[p];
-            var parameterUpdate = update with { Scale = fusedScales[p] };
             var length = _firstMoment[p].Length;
             var moments1 = _firstMoment[p];
             var moments2 = _secondMoment[p];
@@ -123,7 +121,7 @@ public sealed class AdamOptimizer : IDisposable
                 var count = Math.Min(Chunk, length - start);
                 var w = MemoryMarshal.Cast<byte, float>(weights.bytes).Slice(start, count);
                 var g = MemoryMarshal.Cast<byte, float>(contiguous.bytes).Slice(start, count);
-                parameterUpdate.Apply(w, g, moments1.AsSpan(start, count), moments2.AsSpan(start, count));
+                update.Apply(w, g, moments1.AsSpan(start, count), moments2.AsSpan(start, count));
             });
         }
 
