@@ -1,4 +1,5 @@
 using Prodigy.Build.Trainer.Configuration;
+using Prodigy.Build.Trainer.Data;
 using Prodigy.Build.Trainer.Model;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -22,19 +23,19 @@ public class Tok2VecTests(TorchRuntimeFixture fixture)
         Assert.NotNull(_runtime.Info);
         torch.random.manual_seed(3);
         var settings = new Tok2VecSettings(Width: 16, Depth: 1, WindowSize: 1, MaxoutPieces: 2, Attrs: ["NORM", "SHAPE"],
-            Rows: [Tokens * FeatureHashes, Tokens * FeatureHashes], StaticVectorsRequested: false);
+            Rows: [Tokens * FeatureExtractor.HashesPerAttr, Tokens * FeatureExtractor.HashesPerAttr], StaticVectorsRequested: false);
         using var encoder = new Tok2Vec(settings, dropout);
         encoder.train(training);
         // Every token its own rows in both tables, so a row's gradient tells whether that token's
         // embedding reached the output.
-        var rows = torch.arange(Tokens * FeatureHashes, dtype: ScalarType.Int64).view(Tokens, FeatureHashes);
+        var rows = torch.arange(Tokens * FeatureExtractor.HashesPerAttr, dtype: ScalarType.Int64).view(Tokens, FeatureExtractor.HashesPerAttr);
         using var layout = new TokenLayout([Tokens / 2, Tokens / 2], torch.CPU);
         // A random projection of the output: its plain sum would have no gradient through layer norm.
         var output = encoder.Forward([rows, rows], layout);
         (output * torch.randn_like(output)).sum().backward();
 
         var reached = encoder.parameters().Take(2)
-            .Select(table => table.grad!.view(Tokens, FeatureHashes, -1).abs().sum([1, 2]).gt(0).sum().item<long>() / (double)Tokens)
+            .Select(table => table.grad!.view(Tokens, FeatureExtractor.HashesPerAttr, -1).abs().sum([1, 2]).gt(0).sum().item<long>() / (double)Tokens)
             .ToArray();
 
         // SHAPE always reaches the output; NORM is lost for about `dropout` of the tokens when training.
@@ -42,6 +43,4 @@ public class Tok2VecTests(TorchRuntimeFixture fixture)
         var expectedKept = training ? 1 - dropout : 1.0;
         Assert.InRange(reached[0], expectedKept - 0.04, expectedKept + 0.04);
     }
-
-    private const int FeatureHashes = 4;
 }

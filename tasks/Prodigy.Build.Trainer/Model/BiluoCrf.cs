@@ -222,7 +222,7 @@ public static class BiluoCrf
                 var max = double.NegativeInfinity;
                 for (var k = 0; k < tags; k++)
                 {
-                    if (Permitted(gold, constrained, t, k) && (t > 0 || Biluo.CanStart(k)))
+                    if (Open(gold, constrained, t, k))
                     {
                         max = Math.Max(max, emissions[(t * tags) + k]);
                     }
@@ -237,7 +237,7 @@ public static class BiluoCrf
                 logZ += max;
                 for (var k = 0; k < tags; k++)
                 {
-                    potential[(t * tags) + k] = Permitted(gold, constrained, t, k) && (t > 0 || Biluo.CanStart(k))
+                    potential[(t * tags) + k] = Open(gold, constrained, t, k)
                         ? Math.Exp(emissions[(t * tags) + k] - max)
                         : 0;
                 }
@@ -353,6 +353,8 @@ public static class BiluoCrf
             }
         }
 
-        private static bool Permitted(ReadOnlySpan<int> gold, bool constrained, int t, int k) => !constrained || gold[t] < 0 || gold[t] == k;
+        // Tag k may stand at token t: the annotation (if any) allows it there, and the first token starts a sequence.
+        private static bool Open(ReadOnlySpan<int> gold, bool constrained, int t, int k) =>
+            (!constrained || gold[t] < 0 || gold[t] == k) && (t > 0 || Biluo.CanStart(k));
     }
 }
