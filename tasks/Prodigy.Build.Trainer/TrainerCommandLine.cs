@@ -1,3 +1,4 @@
+using Prodigy.Build.Core.Config;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;

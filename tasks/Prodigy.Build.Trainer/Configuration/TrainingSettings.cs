@@ -1,3 +1,4 @@
+using Prodigy.Build.Core.Config;
 namespace Prodigy.Build.Trainer.Configuration;
 
 /// <summary>The shared token encoder: spaCy's Tok2Vec.v2 with MultiHashEmbed.v2 and MaxoutWindowEncoder.v2.</summary>

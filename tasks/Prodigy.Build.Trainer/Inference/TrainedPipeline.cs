@@ -1,3 +1,4 @@
+using Prodigy.Build.Core.Config;
 using System.Text.Json;
 using Prodigy.Build.Core.Tokenization;
 using Prodigy.Build.Trainer.Configuration;

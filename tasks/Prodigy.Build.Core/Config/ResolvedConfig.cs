@@ -1,9 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Prodigy.Build.Core.Config;
 
-namespace Prodigy.Build.Trainer.Configuration;
+namespace Prodigy.Build.Core.Config;
 
 /// <summary>
 /// Typed access to a spaCy config.cfg: values are JSON-like (numbers, "strings", [lists], true,

@@ -1,0 +1,143 @@
+using Prodigy.Build.Core.Config;
+using Prodigy.Build.Core.Tokenization;
+
+namespace Prodigy.Build.Core.Pipelines;
+
+/// <summary>
+/// A spaCy 3 pipeline folder (what <c>nlp.to_disk</c> writes) loaded for inference in .NET: the
+/// tokenizer it ships and each component of <c>[nlp] pipeline</c> with its weights. Predictions equal
+/// spaCy's (tokens and entities exactly, scores to float32 rounding).
+/// </summary>
+/// <remarks>
+/// Thread-safe: <see cref="Process(IReadOnlyList{string})"/> may be called from any number of threads
+/// at once; the loaded weights are never written, and every call works on its own documents.
+/// </remarks>
+public sealed class SpacyPipeline
+{
+    private static readonly Dictionary<string, Func<ComponentContext, IPipelineComponent>> Factories = new(StringComparer.Ordinal)
+    {
+        ["tok2vec"] = Tok2VecComponent.Create,
+        ["ner"] = EntityRecognizerComponent.Create,
+        ["textcat"] = TextCategorizerComponent.Create,
+        ["textcat_multilabel"] = TextCategorizerComponent.Create,
+        ["spancat"] = SpanCategorizerComponent.Create,
+    };
+
+    private SpacyPipeline(string directory, ResolvedConfig config, Tokenizer tokenizer, SpacyVocab vocab, IReadOnlyList<IPipelineComponent> components)
+    {
+        Directory = directory;
+        Config = config;
+        Tokenizer = tokenizer;
+        Vocab = vocab;
+        Components = components;
+    }
+
+    /// <summary>The factories this reader runs.</summary>
+    public static IReadOnlyCollection<string> SupportedFactories => Factories.Keys;
+
+    public string Directory { get; }
+
+    public ResolvedConfig Config { get; }
+
+    public Tokenizer Tokenizer { get; }
+
+    public SpacyVocab Vocab { get; }
+
+    /// <summary>The components in pipeline order (disabled ones left out, as spaCy leaves them out of <c>nlp.pipeline</c>).</summary>
+    public IReadOnlyList<IPipelineComponent> Components { get; }
+
+    /// <summary><c>[nlp] lang</c>.</summary>
+    public string Language => Config.String("nlp", "lang") ?? "xx";
+
+    /// <summary>Whether <paramref name="directory"/> looks like a spaCy pipeline folder (config.cfg and meta.json).</summary>
+    public static bool IsPipelineFolder(string directory) =>
+        File.Exists(Path.Combine(directory, "config.cfg")) && File.Exists(Path.Combine(directory, "meta.json"));
+
+    /// <summary>Loads a pipeline folder; errors are <see cref="SpacyPipelineException"/>s naming the file.</summary>
+    public static SpacyPipeline Load(string directory)
+    {
+        directory = Path.GetFullPath(directory);
+        var configPath = Path.Combine(directory, "config.cfg");
+        if (!File.Exists(configPath))
+        {
+            throw new SpacyPipelineException("PRD2407", "not a spaCy pipeline folder: it has no config.cfg (point at the folder nlp.to_disk or spacy train wrote, e.g. model-best)", directory);
+        }
+
+        var config = ResolvedConfig.Load(configPath);
+        var vocabDirectory = Path.Combine(directory, "vocab");
+        if (!System.IO.Directory.Exists(vocabDirectory))
+        {
+            throw new SpacyPipelineException("PRD2408", "the pipeline folder has no vocab/ folder; copy the whole folder spaCy wrote", vocabDirectory);
+        }
+
+        var vocab = SpacyVocab.Read(vocabDirectory);
+        var tokenizerPath = Path.Combine(directory, "tokenizer");
+        if (!File.Exists(tokenizerPath))
+        {
+            throw new SpacyPipelineException("PRD2408", "the pipeline folder has no tokenizer file; copy the whole folder spaCy wrote", tokenizerPath);
+        }
+
+        TokenizerRules rules;
+        try
+        {
+            rules = TokenizerRules.FromMsgPack(File.ReadAllBytes(tokenizerPath), tokenizerPath);
+        }
+        catch (TokenizerRulesException e)
+        {
+            throw new SpacyPipelineException("PRD2409", $"the tokenizer cannot be read: {e.Message}", tokenizerPath, e);
+        }
+
+        var names = config.StringList("nlp", "pipeline");
+        var disabled = config.Raw("nlp", "disabled") is null ? [] : config.StringList("nlp", "disabled");
+        var components = new List<IPipelineComponent>();
+        foreach (var name in names)
+        {
+            if (disabled.Contains(name))
+            {
+                continue;
+            }
+
+            var factory = config.String($"components.{name}", "factory")
+                ?? throw new SpacyPipelineException("PRD2404", $"[components.{name}] has no factory", configPath);
+            if (!Factories.TryGetValue(factory, out var create))
+            {
+                throw new SpacyPipelineException(
+                    "PRD2404",
+                    $"component '{name}' has the factory '{factory}', which Prodigy.Build.Sdk cannot run; supported: {string.Join(", ", Factories.Keys)}",
+                    configPath);
+            }
+
+            var componentDirectory = Path.Combine(directory, name);
+            components.Add(create(new ComponentContext
+            {
+                Config = config,
+                Name = name,
+                Directory = componentDirectory,
+                Previous = components.ToList(),
+                Vocab = vocab,
+            }));
+        }
+
+        return new SpacyPipeline(directory, config, new Tokenizer(rules), vocab, components);
+    }
+
+    /// <summary>Tokenizes and runs every component on one text.</summary>
+    public PipelineDoc Process(string text) => Process([text])[0];
+
+    /// <summary>Tokenizes and runs every component on a batch of texts (one batch per component, as <c>nlp.pipe</c> does).</summary>
+    public IReadOnlyList<PipelineDoc> Process(IReadOnlyList<string> texts)
+    {
+        var docs = new PipelineDoc[texts.Count];
+        for (var i = 0; i < docs.Length; i++)
+        {
+            docs[i] = new PipelineDoc(texts[i], Tokenizer.Tokenize(texts[i]));
+        }
+
+        foreach (var component in Components)
+        {
+            component.Predict(docs);
+        }
+
+        return docs;
+    }
+}

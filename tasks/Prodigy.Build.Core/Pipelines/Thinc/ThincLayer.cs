@@ -1,0 +1,101 @@
+namespace Prodigy.Build.Core.Pipelines.Thinc;
+
+/// <summary>
+/// A node of the layer tree that a spaCy architecture builds (a mirror of thinc's <c>Model</c>): its
+/// name as thinc composes it (<c>a&gt;&gt;b</c> for chain, <c>a|b</c> for concatenate, <c>with_array(a)</c>),
+/// its children and the params it owns. The tree is built from config.cfg; <see cref="Bind"/> attaches
+/// a model file's nodes to it in <c>walk()</c> order, which is how thinc's <c>from_bytes</c> matches them.
+/// </summary>
+public sealed class ThincLayer(string name, IReadOnlyList<ThincLayer>? layers = null, IReadOnlyList<string>? paramNames = null)
+{
+    public string Name { get; } = name;
+
+    public IReadOnlyList<ThincLayer> Layers { get; } = layers ?? [];
+
+    /// <summary>The params this layer owns (thinc's <c>param_names</c>), in thinc's order.</summary>
+    public IReadOnlyList<string> ParamNames { get; } = paramNames ?? [];
+
+    /// <summary>The file's node for this layer, after <see cref="Bind"/>.</summary>
+    public ThincNodeData? Data { get; private set; }
+
+    /// <summary>thinc's <c>chain</c>: children run in order, name joined with <c>&gt;&gt;</c>.</summary>
+    public static ThincLayer Chain(params ThincLayer[] layers) => new(string.Join(">>", layers.Select(l => l.Name)), layers);
+
+    /// <summary>thinc's <c>concatenate</c>: name joined with <c>|</c>.</summary>
+    public static ThincLayer Concatenate(params ThincLayer[] layers) => new(string.Join("|", layers.Select(l => l.Name)), layers);
+
+    /// <summary>A wrapper layer named <c>wrapper(child)</c> (with_array, residual, with_cpu, ...).</summary>
+    public static ThincLayer Wrap(string wrapper, ThincLayer child) => new($"{wrapper}({child.Name})", [child]);
+
+    /// <summary>A leaf layer with params.</summary>
+    public static ThincLayer Leaf(string name, params string[] paramNames) => new(name, [], paramNames);
+
+    /// <summary>thinc's <c>Model.walk()</c>: breadth-first, each node once.</summary>
+    public IEnumerable<ThincLayer> Walk()
+    {
+        var seen = new HashSet<ThincLayer>(ReferenceEqualityComparer.Instance);
+        var queue = new Queue<ThincLayer>();
+        queue.Enqueue(this);
+        seen.Add(this);
+        while (queue.Count > 0)
+        {
+            var node = queue.Dequeue();
+            yield return node;
+            foreach (var child in node.Layers)
+            {
+                if (seen.Add(child))
+                {
+                    queue.Enqueue(child);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Attaches the file's nodes to this tree in walk order. A different node count or name, or a
+    /// param the file lacks, means the file was written by another architecture or settings than
+    /// config.cfg names: PRD2402 with both descriptions.
+    /// </summary>
+    public void Bind(ThincModelData data, string path)
+    {
+        var walk = Walk().ToList();
+        if (walk.Count != data.Nodes.Count)
+        {
+            throw new SpacyPipelineException(
+                "PRD2402",
+                $"the model file has {data.Nodes.Count} nodes but the architecture in config.cfg builds {walk.Count} ('{Name}'); the config and the model file must come from the same pipeline",
+                path);
+        }
+
+        for (var i = 0; i < walk.Count; i++)
+        {
+            var node = data.Nodes[i];
+            if (node.Name != walk[i].Name)
+            {
+                throw new SpacyPipelineException(
+                    "PRD2402",
+                    $"node {i} of the model file is '{node.Name}' but the architecture in config.cfg has '{walk[i].Name}' there; the config and the model file must come from the same pipeline",
+                    path);
+            }
+
+            foreach (var param in walk[i].ParamNames)
+            {
+                if (node.Param(param) is null)
+                {
+                    throw new SpacyPipelineException("PRD2403", $"node {i} ('{node.Name}') has no param '{param}': the model was saved before it was initialized", path);
+                }
+            }
+
+            walk[i].Data = node;
+        }
+    }
+
+    /// <summary>The bound node, or an error if <see cref="Bind"/> has not run.</summary>
+    public ThincNodeData Node => Data ?? throw new InvalidOperationException($"layer '{Name}' is not bound to a model file");
+
+    /// <summary>A bound float32 param's values.</summary>
+    public float[] Floats(string param) => (Node.Param(param) ?? throw new InvalidOperationException($"layer '{Name}' has no param '{param}'")).ToFloats();
+
+    /// <summary>A bound dim; an error when unset.</summary>
+    public int Dim(string name) => checked((int)(Node.Dim(name) ?? throw new InvalidOperationException($"layer '{Name}' has no dim '{name}'")));
+}
