@@ -59,6 +59,21 @@ public sealed class ComponentContext
         "PRD2405",
         $"[{section}] uses the architecture '{Architecture(section)}', which Prodigy.Build.Sdk cannot run; supported: {string.Join(", ", SupportedArchitectures.All)}");
 
+    /// <summary>
+    /// The tok2vec component a <c>spacy.Tok2VecListener.v1</c> at <paramref name="section"/> listens to, as
+    /// spaCy links them: the earlier <c>tok2vec</c> component named by <c>upstream</c>, or for <c>"*"</c>
+    /// the last earlier one (each tok2vec overwrites a "*" listener's input in turn). Its output is in
+    /// <see cref="PipelineDoc.Tok2VecOutputs"/> under the returned name.
+    /// </summary>
+    public string ListenerUpstream(string section)
+    {
+        var upstream = Config.String(section, "upstream") ?? "*";
+        var match = Previous.LastOrDefault(c => c.Factory == "tok2vec" && (upstream == "*" || c.Name == upstream));
+        return match?.Name ?? throw Error(
+            "PRD2410",
+            $"[{section}] listens to the tok2vec component '{upstream}', but no such tok2vec component comes before '{Name}' in [nlp] pipeline");
+    }
+
     /// <summary>Reads <c>DIR/NAME/model</c> and binds it to the architecture's layer tree.</summary>
     public ThincModelData ReadModel(ThincLayer root)
     {
