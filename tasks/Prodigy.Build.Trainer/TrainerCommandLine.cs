@@ -33,6 +33,8 @@ public static class TrainerCommandLine
         --gpu-id: -1 for the CPU (default), else the CUDA device (needs ProdigyTorchBackend=cuda).
         --base-model: a model-best/model-last to continue from (labels may be added), or a spaCy pipeline
           folder whose tokenizer the model ships (the corpus must be tokenized with it; weights start fresh).
+        evaluate --model: a spaCy pipeline folder (nlp.to_disk, spacy train or Prodigy's train output; runs
+          without TorchSharp, tokenizes the texts itself and is scored as spacy evaluate scores it) or a model of this SDK.
         evaluate --data: a .spacy corpus, or a Prodigy JSONL export, converted as data-to-spacy converts it
           (answers honoured, texts without tokens tokenized with the model's tokenizer) for the model's components.
         """;
@@ -270,7 +272,9 @@ public static class TrainerCommandLine
     {
         var model = Required(options, "model");
         var data = Required(options, "data");
-        var device = StartTorch(options, say);
+        // A spaCy pipeline folder runs in managed code: TorchSharp is started only for this SDK's own models.
+        var isSpacyPipeline = !File.Exists(Path.Combine(model, ModelDirectory.WeightsFile)) && Core.Pipelines.SpacyPipeline.IsPipelineFolder(model);
+        var device = isSpacyPipeline ? null : StartTorch(options, say);
         using var pipeline = TrainedPipeline.Load(model, device);
         var examples = data.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase)
             ? ProdigyEvaluationData.Read(data, model, pipeline.Settings, say)

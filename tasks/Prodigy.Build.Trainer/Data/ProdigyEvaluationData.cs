@@ -29,7 +29,13 @@ public static class ProdigyEvaluationData
             datasets.Add(new DatasetInput(CorpusComponent.Spancat, path, IsEval: true, spancat.SpansKey));
         }
 
+        // A model of this SDK ships its rules as JSON; a spaCy pipeline folder as its 'tokenizer' file.
         var rules = Path.Combine(modelDirectory, ModelDirectory.TokenizerFile);
+        if (!File.Exists(rules))
+        {
+            rules = Path.Combine(modelDirectory, "tokenizer");
+        }
+
         var request = new CorpusRequest
         {
             Datasets = datasets,

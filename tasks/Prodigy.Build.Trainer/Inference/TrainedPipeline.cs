@@ -1,5 +1,7 @@
-using Prodigy.Build.Core.Config;
 using System.Text.Json;
+using Prodigy.Build.Core.Config;
+using Prodigy.Build.Core.Pipelines;
+using Prodigy.Build.Core.Scoring;
 using Prodigy.Build.Core.Tokenization;
 using Prodigy.Build.Trainer.Configuration;
 using Prodigy.Build.Trainer.Data;
@@ -26,33 +28,57 @@ public sealed record ProcessedText(
     IReadOnlyDictionary<string, IReadOnlyList<FoundSpan>> Spans);
 
 /// <summary>
-/// A pipeline trained by this SDK (model-best/ or model-last/), loaded for use in .NET: tokenizes
-/// with the rules it was trained with and returns entities, categories and spans.
+/// A trained pipeline loaded for use in .NET, whichever wrote it: a spaCy 3 pipeline folder
+/// (<c>nlp.to_disk</c>, <c>spacy train</c>'s model-best, Prodigy's <c>train</c> output), run in managed
+/// code with spaCy's predictions, or a model folder of this SDK's TorchSharp trainer. Tokenizes with
+/// the pipeline's own rules and returns entities, categories and spans.
 /// </summary>
+/// <remarks>
+/// Thread-safe: any number of threads may call <see cref="Process(IReadOnlyList{string})"/> and
+/// <see cref="Score"/> at once. A spaCy pipeline runs the calls in parallel (its weights are only
+/// read); a TorchSharp model runs them one at a time, since a TorchSharp module is not safe for
+/// concurrent forward passes.
+/// </remarks>
 public sealed class TrainedPipeline : IDisposable
 {
-    private readonly Pipeline _pipeline;
+    private readonly Pipeline? _torchPipeline;
+    private readonly SpacyPipeline? _spacyPipeline;
     private readonly Tokenizer _tokenizer;
+    private readonly Lock _torchLock = new();
 
-    private TrainedPipeline(Pipeline pipeline, Tokenizer tokenizer)
+    private TrainedPipeline(TrainingSettings settings, PipelineLabels labels, Tokenizer tokenizer, Pipeline? torchPipeline, SpacyPipeline? spacyPipeline)
     {
-        _pipeline = pipeline;
+        Settings = settings;
+        Labels = labels;
         _tokenizer = tokenizer;
+        _torchPipeline = torchPipeline;
+        _spacyPipeline = spacyPipeline;
     }
 
-    public TrainingSettings Settings => _pipeline.Settings;
+    public TrainingSettings Settings { get; }
 
-    public PipelineLabels Labels => _pipeline.Labels;
+    public PipelineLabels Labels { get; }
 
-    /// <summary>Loads a model folder; starts TorchSharp first (on the CPU unless <paramref name="device"/> says otherwise).</summary>
+    /// <summary>The spaCy pipeline, when the folder is one (null for a TorchSharp model of this SDK).</summary>
+    public SpacyPipeline? SpacyPipeline => _spacyPipeline;
+
+    /// <summary>
+    /// Loads a model folder: a spaCy pipeline folder (no TorchSharp needed), or a model of this SDK's
+    /// trainer (starts TorchSharp first, on the CPU unless <paramref name="device"/> says otherwise).
+    /// </summary>
     public static TrainedPipeline Load(string directory, Device? device = null, TorchRuntimeOptions? runtime = null)
     {
+        if (!File.Exists(Path.Combine(directory, ModelDirectory.WeightsFile)) && SpacyPipeline.IsPipelineFolder(directory))
+        {
+            return LoadSpacy(directory);
+        }
+
         TorchRuntime.Initialize(device?.type == DeviceType.CUDA ? TorchDevice.Cuda : TorchDevice.Cpu, runtime);
         foreach (var file in new[] { ModelDirectory.ConfigFile, ModelDirectory.LabelsFile, ModelDirectory.WeightsFile })
         {
             if (!File.Exists(Path.Combine(directory, file)))
             {
-                throw new TrainerInputException("PRD2308", $"'{directory}' is not a pipeline trained by Prodigy.Build.Sdk: it has no {file}", directory);
+                throw new TrainerInputException("PRD2308", $"'{directory}' is neither a spaCy pipeline folder (config.cfg and meta.json) nor a pipeline trained by Prodigy.Build.Sdk: it has no {file}", directory);
             }
         }
 
@@ -64,44 +90,157 @@ public sealed class TrainedPipeline : IDisposable
         pipeline.eval();
         var rulesPath = Path.Combine(directory, ModelDirectory.TokenizerFile);
         var tokenizer = File.Exists(rulesPath) ? new Tokenizer(TokenizerRules.Load(rulesPath)) : Tokenizer.ForLanguage(settings.Language);
-        return new TrainedPipeline(pipeline, tokenizer);
+        return new TrainedPipeline(settings, labels, tokenizer, pipeline, null);
+    }
+
+    private static TrainedPipeline LoadSpacy(string directory)
+    {
+        SpacyPipeline spacy;
+        try
+        {
+            spacy = SpacyPipeline.Load(directory);
+        }
+        catch (SpacyPipelineException e)
+        {
+            throw new TrainerInputException(e.Code, e.Reason, e.Path);
+        }
+
+        TrainingSettings settings;
+        try
+        {
+            settings = TrainingSettings.From(spacy.Config);
+        }
+        catch (TrainingConfigException e)
+        {
+            throw new TrainerInputException("PRD2300", e.Message, e.ConfigPath);
+        }
+
+        var labels = new PipelineLabels();
+        foreach (var component in spacy.Components)
+        {
+            switch (component.Factory)
+            {
+                case "ner":
+                    labels.Ner.AddRange(component.Labels);
+                    break;
+                case "textcat" or "textcat_multilabel":
+                    labels.Textcat[component.Name] = [.. component.Labels];
+                    break;
+                case "spancat":
+                    labels.Spancat.AddRange(component.Labels);
+                    break;
+            }
+        }
+
+        return new TrainedPipeline(settings, labels, spacy.Tokenizer, null, spacy);
     }
 
     public ProcessedText Process(string text) => Process([text])[0];
 
     public IReadOnlyList<ProcessedText> Process(IReadOnlyList<string> texts)
     {
+        if (_spacyPipeline is { } spacy)
+        {
+            return spacy.Process(texts).Select(ToProcessed).ToList();
+        }
+
         var tokenized = texts.Select(t => _tokenizer.Tokenize(t)).ToList();
         var examples = tokenized.Select(tokens => Example.Unannotated(
             tokens.Select(t => t.Text).ToList(),
             tokens.Select(t => t.Whitespace).ToList(),
             tokens.Select(t => t.Norm).ToList())).ToList();
-        var predictions = _pipeline.Predict(examples);
+        var predictions = PredictWithTorch(examples);
         var result = new List<ProcessedText>(texts.Count);
         for (var i = 0; i < texts.Count; i++)
         {
-            var tokens = tokenized[i].Select(t => new ProcessedToken(t.Text, t.Idx, t.Idx + Core.Text.PythonText.CodePointCount(t.Text), t.Whitespace)).ToList();
-            FoundSpan Found(LabeledSpan span, double? score)
-            {
-                var start = tokenized[i][span.Start].Start;
-                var end = tokenized[i][span.End - 1].End;
-                return new FoundSpan(tokens[span.Start].Start, tokens[span.End - 1].End, span.Start, span.End, span.Label, texts[i][start..end], score);
-            }
-
-            result.Add(new ProcessedText(
+            var tokens = tokenized[i];
+            result.Add(Processed(
                 texts[i],
                 tokens,
-                predictions[i].Entities.Select(e => Found(e, null)).ToList(),
+                predictions[i].Entities.Select(e => (e, (double?)null)),
                 predictions[i].Cats,
-                predictions[i].Spans.ToDictionary(s => s.Key, s => (IReadOnlyList<FoundSpan>)s.Value.Select(x => Found(x.Span, x.Score)).ToList(), StringComparer.Ordinal)));
+                predictions[i].Spans.ToDictionary(s => s.Key, s => s.Value.Select(x => (x.Span, (double?)x.Score)), StringComparer.Ordinal)));
         }
 
         return result;
     }
 
-    /// <summary>spaCy's scores of this pipeline on annotated examples.</summary>
-    public ScoreSet Score(IReadOnlyList<Example> examples) =>
-        PipelineScores.Compute(_pipeline.Settings, _pipeline.Labels, examples, _pipeline.Predict(examples));
+    /// <summary>
+    /// spaCy's scores of this pipeline on annotated examples. A spaCy pipeline tokenizes each
+    /// example's text itself and is scored through the alignment with the gold tokens, as
+    /// <c>spacy evaluate</c> does (with its token_acc/p/r/f).
+    /// </summary>
+    public ScoreSet Score(IReadOnlyList<Example> examples)
+    {
+        if (_spacyPipeline is not { } spacy)
+        {
+            return PipelineScores.Compute(Settings, Labels, examples, PredictWithTorch(examples));
+        }
 
-    public void Dispose() => _pipeline.Dispose();
+        var texts = examples.Select(e => string.Concat(e.Words.Select((w, i) => e.Spaces[i] ? w + " " : w))).ToList();
+        var docs = spacy.Process(texts);
+        var predicted = docs.Select(d => (IReadOnlyList<string>)d.Tokens.Select(t => t.Text).ToList()).ToList();
+        var spaces = docs.Select(d => (IReadOnlyList<bool>)d.Tokens.Select(t => t.Whitespace).ToList()).ToList();
+        var predictions = docs.Select(ToPrediction).ToList();
+        return PipelineScores.Compute(Settings, Labels, examples, predictions, predicted, spaces);
+    }
+
+    public void Dispose() => _torchPipeline?.Dispose();
+
+    private List<Prediction> PredictWithTorch(IReadOnlyList<Example> examples)
+    {
+        lock (_torchLock)
+        {
+            return _torchPipeline!.Predict(examples);
+        }
+    }
+
+    private Prediction ToPrediction(PipelineDoc doc) => new()
+    {
+        Entities = doc.Entities.Select(e => new LabeledSpan(e.Start, e.End, e.Label)).ToList(),
+        Cats = ComponentCats(doc),
+        Spans = doc.Spans.ToDictionary(
+            s => s.Key,
+            s => (IReadOnlyList<(LabeledSpan, double)>)s.Value.Select(x => (new LabeledSpan(x.Start, x.End, x.Label), (double)(x.Score ?? 1f))).ToList(),
+            StringComparer.Ordinal),
+    };
+
+    // doc.cats is one dictionary for every text classifier; split it by each component's labels.
+    private Dictionary<string, IReadOnlyDictionary<string, double>> ComponentCats(PipelineDoc doc) =>
+        _spacyPipeline!.Components
+            .Where(c => c.Factory is "textcat" or "textcat_multilabel")
+            .ToDictionary(
+                c => c.Name,
+                c => (IReadOnlyDictionary<string, double>)c.Labels.Where(doc.Cats.ContainsKey).ToDictionary(l => l, l => (double)doc.Cats[l], StringComparer.Ordinal),
+                StringComparer.Ordinal);
+
+    private ProcessedText ToProcessed(PipelineDoc doc) => Processed(
+        doc.Text,
+        doc.Tokens,
+        doc.Entities.Select(e => (new LabeledSpan(e.Start, e.End, e.Label), (double?)null)),
+        ComponentCats(doc),
+        doc.Spans.ToDictionary(s => s.Key, s => s.Value.Select(x => (new LabeledSpan(x.Start, x.End, x.Label), x.Score is { } v ? (double?)v : null)), StringComparer.Ordinal));
+
+    private static ProcessedText Processed(
+        string text,
+        IReadOnlyList<Token> tokenized,
+        IEnumerable<(LabeledSpan Span, double? Score)> entities,
+        IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>> cats,
+        Dictionary<string, IEnumerable<(LabeledSpan Span, double? Score)>> spans)
+    {
+        var tokens = tokenized.Select(t => new ProcessedToken(t.Text, t.Idx, t.Idx + Core.Text.PythonText.CodePointCount(t.Text), t.Whitespace)).ToList();
+        FoundSpan Found(LabeledSpan span, double? score)
+        {
+            var start = tokenized[span.Start].Start;
+            var end = tokenized[span.End - 1].End;
+            return new FoundSpan(tokens[span.Start].Start, tokens[span.End - 1].End, span.Start, span.End, span.Label, text[start..end], score);
+        }
+
+        return new ProcessedText(
+            text,
+            tokens,
+            entities.Select(e => Found(e.Span, e.Score)).ToList(),
+            cats,
+            spans.ToDictionary(s => s.Key, s => (IReadOnlyList<FoundSpan>)s.Value.Select(x => Found(x.Span, x.Score)).ToList(), StringComparer.Ordinal));
+    }
 }

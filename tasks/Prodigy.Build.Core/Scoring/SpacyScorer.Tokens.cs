@@ -1,0 +1,68 @@
+namespace Prodigy.Build.Core.Scoring;
+
+/// <summary>spaCy's tokenization scores (<c>Scorer.score_tokenization</c>): token_acc, token_p, token_r, token_f.</summary>
+public sealed record TokenizationScores(double? Accuracy, double? Precision, double? Recall, double? F);
+
+public static partial class SpacyScorer
+{
+    /// <summary>
+    /// spaCy's <c>Scorer.score_tokenization</c>: a predicted token aligned to exactly one gold token is a
+    /// true positive of token_acc, any other a false positive (token_acc is that count's F, as spaCy
+    /// reports it); token_p/r/f compare the character spans of the non-space tokens. All null when no
+    /// predicted token was counted.
+    /// </summary>
+    public static TokenizationScores ScoreTokenization(IEnumerable<(ScoreDoc Pred, ScoreDoc Gold)> examples)
+    {
+        var accuracy = new PrfCounts();
+        var spans = new PrfCounts();
+        foreach (var (pred, gold) in examples)
+        {
+            var predToGold = TokenAlignment.PredictedToGold(pred.Words, gold.Words);
+            var goldSpans = CharacterSpans(gold).ToHashSet();
+            var predSpans = new HashSet<(int, int)>();
+            var offset = 0;
+            for (var i = 0; i < pred.Length; i++)
+            {
+                var word = pred.Words[i];
+                if (!string.IsNullOrEmpty(word) && !IsSpace(word))
+                {
+                    predSpans.Add((offset, offset + word.Length));
+                    if (predToGold[i].Length == 1)
+                    {
+                        accuracy.TruePositives++;
+                    }
+                    else
+                    {
+                        accuracy.FalsePositives++;
+                    }
+                }
+
+                offset += word.Length + (pred.Spaces is { } s && s[i] ? 1 : 0);
+            }
+
+            spans.ScoreSets(predSpans, goldSpans);
+        }
+
+        return accuracy.Total == 0
+            ? new TokenizationScores(null, null, null, null)
+            : new TokenizationScores(accuracy.FScore, spans.Precision, spans.Recall, spans.FScore);
+    }
+
+    // Python's str.isspace(): every character is whitespace (the texts' own offsets are UTF-16 on both sides).
+    private static bool IsSpace(string word) => word.All(c => Text.PythonText.IsSpace(c));
+
+    private static IEnumerable<(int Start, int End)> CharacterSpans(ScoreDoc doc)
+    {
+        var offset = 0;
+        for (var i = 0; i < doc.Length; i++)
+        {
+            var word = doc.Words[i];
+            if (!string.IsNullOrEmpty(word) && !IsSpace(word))
+            {
+                yield return (offset, offset + word.Length);
+            }
+
+            offset += word.Length + (doc.Spaces is { } s && s[i] ? 1 : 0);
+        }
+    }
+}
