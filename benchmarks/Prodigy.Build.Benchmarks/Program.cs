@@ -4,6 +4,7 @@ using Prodigy.Build.Benchmarks;
 //        dotnet run -c Release --project benchmarks/Prodigy.Build.Benchmarks -- corpus [--examples 50000] [--runs 3] [--tool path/Prodigy.Build.Tool.dll]
 //        dotnet run -c Release --project benchmarks/Prodigy.Build.Benchmarks -- incremental [--rounds 10] [--gb 1]
 //        dotnet run -c Release --project benchmarks/Prodigy.Build.Benchmarks -- training [--runs name,name] [--trainer path/Prodigy.Build.Trainer.dll]
+//        dotnet run -c Release --project benchmarks/Prodigy.Build.Benchmarks -- pipelines [--threads 1,2] [--passes 5] [--pipelines ner,spancat,textcat,textcat_multilabel]
 var arguments = args.ToList();
 if (arguments.Count == 0 || arguments[0] is "-h" or "--help")
 {
@@ -11,6 +12,7 @@ if (arguments.Count == 0 || arguments[0] is "-h" or "--help")
     Console.WriteLine("            corpus [--shared DIR] [--examples 50000] [--runs 3] [--tool Prodigy.Build.Tool.dll]");
     Console.WriteLine("            incremental [--shared DIR] [--rounds 10] [--gb 1]");
     Console.WriteLine("            training [--shared DIR] [--runs fashion_brands-ner-efficiency,...] [--trainer Prodigy.Build.Trainer.dll]");
+    Console.WriteLine("            pipelines [--shared DIR] [--threads 1,2] [--passes 5] [--pipelines ner,spancat,textcat,textcat_multilabel]");
     return arguments.Count == 0 ? 2 : 0;
 }
 
@@ -42,6 +44,13 @@ switch (arguments[0])
             shared,
             Option("trainer", Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "tasks", "Prodigy.Build.Trainer", "bin", "Release", "net10.0", "Prodigy.Build.Trainer.dll"))),
             Option("runs", string.Join(",", TrainingBenchmark.DefaultRuns)).Split(','));
+        return 0;
+    case "pipelines":
+        PipelineBenchmark.Run(
+            shared,
+            Option("threads", "1,2").Split(',').Select(t => int.Parse(t, System.Globalization.CultureInfo.InvariantCulture)).ToList(),
+            int.Parse(Option("passes", "5"), System.Globalization.CultureInfo.InvariantCulture),
+            Option("pipelines", string.Join(",", PipelineBenchmark.Pipelines.Select(p => p.Name))).Split(','));
         return 0;
     case "incremental":
         IncrementalBenchmark.Run(

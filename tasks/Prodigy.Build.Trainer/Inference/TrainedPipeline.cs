@@ -112,7 +112,7 @@ public sealed class TrainedPipeline : IDisposable
         }
         catch (TrainingConfigException e)
         {
-            throw new TrainerInputException("PRD2300", e.Message, e.ConfigPath);
+            throw new TrainerInputException("PRD2301", e.Message, e.ConfigPath);
         }
 
         var labels = new PipelineLabels();
