@@ -100,6 +100,39 @@ public static class MurmurHash
         return FMix32(h);
     }
 
+    /// <summary>
+    /// MurmurHash3 x86 32-bit of one little-endian uint64 key: thinc's <c>SparseLinear</c> hashes each
+    /// n-gram key this way (seeds 0 and 1) to find its two weight rows. Equal to
+    /// <see cref="Hash3X86_32(ReadOnlySpan{byte}, uint)"/> over the key's 8 bytes, without the span.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint Hash3X86_32(ulong key, uint seed)
+    {
+        const uint c1 = 0xcc9e2d51;
+        const uint c2 = 0x1b873593;
+        var h = seed;
+        unchecked
+        {
+            var k = (uint)key;
+            k *= c1;
+            k = BitOperations.RotateLeft(k, 15);
+            k *= c2;
+            h ^= k;
+            h = BitOperations.RotateLeft(h, 13);
+            h = h * 5 + 0xe6546b64;
+            k = (uint)(key >> 32);
+            k *= c1;
+            k = BitOperations.RotateLeft(k, 15);
+            k *= c2;
+            h ^= k;
+            h = BitOperations.RotateLeft(h, 13);
+            h = h * 5 + 0xe6546b64;
+        }
+
+        h ^= 8;
+        return FMix32(h);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static uint FMix32(uint h)
     {

@@ -1,0 +1,386 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
+using Prodigy.Build.Core.Hashing;
+using Prodigy.Build.Core.Pipelines.Thinc;
+
+namespace Prodigy.Build.Core.Pipelines;
+
+/// <summary>A textcat architecture: its thinc layer tree, and the scores it gives a batch once bound.</summary>
+internal interface ITextClassifierModel
+{
+    /// <summary>The layer tree as the architecture builds it (names and walk order as thinc's).</summary>
+    ThincLayer Root { get; }
+
+    /// <summary>Whether the classes are exclusive (softmax) rather than independent (logistic).</summary>
+    bool ExclusiveClasses { get; }
+
+    /// <summary>The number of scores per document (the model's nO); valid after <see cref="LoadWeights"/>.</summary>
+    int OutputWidth { get; }
+
+    /// <summary>Takes the weights out of the bound tree and checks their shapes.</summary>
+    void LoadWeights(string modelPath);
+
+    /// <summary>Writes <c>docs.Count x OutputWidth</c> scores, row-major. Safe to call from many threads.</summary>
+    void Predict(IReadOnlyList<PipelineDoc> docs, Span<float> scores);
+}
+
+/// <summary>
+/// <c>spacy.TextCatBOW.v2</c>: hashed bag of n-grams of ORTH ids (<c>extract_ngrams</c>), thinc's
+/// <c>SparseLinear</c> over them, then softmax (exclusive) or logistic unless <c>no_output_layer</c>.
+/// </summary>
+internal sealed class BowTextClassifierModel : ITextClassifierModel
+{
+    private readonly ThincLayer _extractNgrams;
+    private readonly ThincLayer _sparseLinear;
+    private readonly bool _hasOutputLayer;
+    private float[] _weights = [];
+    private float[] _bias = [];
+    private uint _mask;
+    private bool _v1Indexing;
+
+    private BowTextClassifierModel(int ngramSize, bool exclusiveClasses, bool hasOutputLayer)
+    {
+        NgramSize = ngramSize;
+        ExclusiveClasses = exclusiveClasses;
+        _hasOutputLayer = hasOutputLayer;
+
+        // build_bow_text_classifier: with_cpu(extract_ngrams >> resizable(sparse_linear)), then
+        // ">> with_cpu(softmax_activation | logistic)" when there is an output layer.
+        _extractNgrams = ThincLayer.Leaf("extract_ngrams");
+        _sparseLinear = ThincLayer.Leaf("sparse_linear", "W", "b");
+        var linear = ThincLayer.Wrap("with_cpu", ThincLayer.Chain(_extractNgrams, ThincLayer.Wrap("resizable", _sparseLinear)));
+        Root = hasOutputLayer
+            ? ThincLayer.Chain(linear, ThincLayer.Wrap("with_cpu", ThincLayer.Leaf(exclusiveClasses ? "softmax_activation" : "logistic")))
+            : linear;
+    }
+
+    public ThincLayer Root { get; }
+
+    public bool ExclusiveClasses { get; }
+
+    /// <summary>The longest n-gram whose hash is a feature (<c>ngram_size</c>).</summary>
+    public int NgramSize { get; }
+
+    public int OutputWidth { get; private set; }
+
+    /// <summary>Builds the tree for the <c>spacy.TextCatBOW.v2</c> section <paramref name="section"/>.</summary>
+    public static BowTextClassifierModel Build(ComponentContext context, string section)
+    {
+        var config = context.Config;
+        var ngramSize = config.Int(section, "ngram_size", 1);
+        if (ngramSize < 1)
+        {
+            throw context.Error("PRD2436", $"[{section}] ngram_size is {ngramSize}; it must be 1 or more");
+        }
+
+        return new BowTextClassifierModel(
+            ngramSize,
+            config.Bool(section, "exclusive_classes", true),
+            !config.Bool(section, "no_output_layer", false));
+    }
+
+    public void LoadWeights(string modelPath)
+    {
+        var node = _sparseLinear.Node;
+        var nO = _sparseLinear.Dim("nO");
+        var length = _sparseLinear.Dim("length");
+        if (length <= 0 || (length & (length - 1)) != 0)
+        {
+            // thinc masks the hash with length - 1, which only indexes every row for a power of two.
+            throw new SpacyPipelineException("PRD2437", $"sparse_linear has length {length}, but thinc's SparseLinear needs a power of two", modelPath);
+        }
+
+        _weights = _sparseLinear.Floats("W");
+        _bias = _sparseLinear.Floats("b");
+        if (_weights.Length != (long)nO * length || _bias.Length != nO)
+        {
+            throw new SpacyPipelineException("PRD2437", $"sparse_linear has W of {_weights.Length} and b of {_bias.Length} values, but nO {nO} and length {length} need {(long)nO * length} and {nO}", modelPath);
+        }
+
+        // v1 indexing (SparseLinear.v1, which TextCatBOW.v2 builds) offsets the hashed row by the class;
+        // v2 indexing gives each class its own block of `length` weights.
+        _v1Indexing = node.Attr("v1_indexing") is not false;
+        if (_extractNgrams.Node.Attr("attr") is long attr && attr != 65)
+        {
+            throw new SpacyPipelineException("PRD2437", $"extract_ngrams reads the attribute {attr}, but TextCatBOW.v2 hashes ORTH (65)", modelPath);
+        }
+
+        _mask = (uint)(length - 1);
+        OutputWidth = nO;
+    }
+
+    public void Predict(IReadOnlyList<PipelineDoc> docs, Span<float> scores)
+    {
+        var nO = OutputWidth;
+        for (var d = 0; d < docs.Count; d++)
+        {
+            var row = scores.Slice(d * nO, nO);
+            ScoreDocument(docs[d].AttrIds("ORTH"), row);
+            if (!_hasOutputLayer)
+            {
+                continue;
+            }
+
+            if (ExclusiveClasses)
+            {
+                Ops.SoftmaxInPlace(row);
+            }
+            else
+            {
+                Ops.SigmoidInPlace(row);
+            }
+        }
+    }
+
+    /// <summary>
+    /// <c>extract_ngrams</c> then <c>SparseLinear</c> for one document: the unique n-gram keys in
+    /// ascending order (numpy's <c>unique</c>), each weighted by its count, added in that order so
+    /// that the float32 sums round as thinc's loop does.
+    /// </summary>
+    private void ScoreDocument(ulong[] unigrams, Span<float> row)
+    {
+        var count = unigrams.Length;
+        for (var n = 2; n <= NgramSize; n++)
+        {
+            count += Math.Max(0, unigrams.Length - (n - 1));
+        }
+
+        var rented = ArrayPool<ulong>.Shared.Rent(Math.Max(count, 1));
+        try
+        {
+            var keys = rented.AsSpan(0, count);
+            unigrams.CopyTo(keys);
+            var at = unigrams.Length;
+            for (var n = 2; n <= NgramSize; n++)
+            {
+                // thinc's ops.ngrams: MurmurHash64A (seed 0) of n consecutive uint64 ids' bytes.
+                for (var i = 0; i + n <= unigrams.Length; i++)
+                {
+                    keys[at++] = MurmurHash.Hash64A(MemoryMarshal.AsBytes(unigrams.AsSpan(i, n)), 0);
+                }
+            }
+
+            keys.Sort();
+            _bias.CopyTo(row);
+            var weights = _weights.AsSpan();
+            var nO = row.Length;
+            var length = (int)_mask + 1;
+            for (var i = 0; i < keys.Length;)
+            {
+                var key = keys[i];
+                var run = 1;
+                while (i + run < keys.Length && keys[i + run] == key)
+                {
+                    run++;
+                }
+
+                i += run;
+                float value = run;
+                var index1 = (int)(MurmurHash.Hash3X86_32(key, 0) & _mask);
+                var index2 = (int)(MurmurHash.Hash3X86_32(key, 1) & _mask);
+                for (var c = 0; c < nO; c++)
+                {
+                    var w1 = _v1Indexing ? weights[index1 + c] : weights[(c * length) + index1];
+                    var w2 = _v1Indexing ? weights[index2 + c] : weights[(c * length) + index2];
+                    row[c] += w1 * value;
+                    row[c] += w2 * value;
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<ulong>.Shared.Return(rented);
+        }
+    }
+}
+
+/// <summary>
+/// <c>spacy.TextCatEnsemble.v2</c>: the BOW model's scores concatenated with an attention summary of
+/// the tok2vec output (<c>list2ragged >> ParametricAttention >> reduce_sum >> residual(Maxout >>
+/// LayerNorm >> Dropout)</c>), then Softmax (exclusive) or Linear >> Logistic.
+/// </summary>
+internal sealed class EnsembleTextClassifierModel : ITextClassifierModel
+{
+    private readonly BowTextClassifierModel _linear;
+    private readonly ThincLayer _attention;
+    private readonly ThincLayer _maxout;
+    private readonly ThincLayer _norm;
+    private readonly ThincLayer _output;
+    private float[] _query = [];
+    private float[] _maxoutW = [];
+    private float[] _maxoutB = [];
+    private float[] _normG = [];
+    private float[] _normB = [];
+    private float[] _outputW = [];
+    private float[] _outputB = [];
+    private int _pieces;
+
+    private EnsembleTextClassifierModel(BowTextClassifierModel linear, string tok2vecUpstream)
+    {
+        _linear = linear;
+        Tok2VecUpstream = tok2vecUpstream;
+        ExclusiveClasses = linear.ExclusiveClasses;
+        _attention = ThincLayer.Leaf("para-attn", "Q");
+        _maxout = ThincLayer.Leaf("maxout", "W", "b");
+        _norm = ThincLayer.Leaf("layernorm", "G", "b");
+
+        // Python's ">>" is left-associative and thinc's chain does not flatten, so each ">>" nests.
+        var cnn = ThincLayer.Chain(
+            ThincLayer.Chain(
+                ThincLayer.Chain(ThincLayer.Chain(ThincLayer.Leaf("tok2vec-listener"), ThincLayer.Leaf("list2ragged")), _attention),
+                ThincLayer.Leaf("reduce_sum")),
+            ThincLayer.Wrap("residual", ThincLayer.Chain(ThincLayer.Chain(_maxout, _norm), ThincLayer.Leaf("dropout"))));
+        _output = ExclusiveClasses ? ThincLayer.Leaf("softmax", "W", "b") : ThincLayer.Leaf("linear", "W", "b");
+        var head = ExclusiveClasses ? _output : ThincLayer.Chain(_output, ThincLayer.Leaf("logistic"));
+        Root = ThincLayer.Chain(ThincLayer.Concatenate(linear.Root, cnn), head);
+    }
+
+    public ThincLayer Root { get; }
+
+    public bool ExclusiveClasses { get; }
+
+    /// <summary>The tok2vec component whose output the listener reads.</summary>
+    public string Tok2VecUpstream { get; }
+
+    public int OutputWidth { get; private set; }
+
+    /// <summary>The tok2vec width (the attention's nO).</summary>
+    public int Width { get; private set; }
+
+    /// <summary>Builds the tree for the <c>spacy.TextCatEnsemble.v2</c> section <paramref name="section"/>.</summary>
+    public static EnsembleTextClassifierModel Build(ComponentContext context, string section)
+    {
+        var linearSection = $"{section}.linear_model";
+        if (context.Architecture(linearSection) != "spacy.TextCatBOW.v2")
+        {
+            throw context.Unsupported(linearSection);
+        }
+
+        var tok2vecSection = $"{section}.tok2vec";
+        if (context.Architecture(tok2vecSection) != "spacy.Tok2VecListener.v1")
+        {
+            // An inline tok2vec (spacy.Tok2Vec.v2) would need the tok2vec component's network here.
+            throw context.Unsupported(tok2vecSection);
+        }
+
+        return new EnsembleTextClassifierModel(BowTextClassifierModel.Build(context, linearSection), context.ListenerUpstream(tok2vecSection));
+    }
+
+    public void LoadWeights(string modelPath)
+    {
+        _linear.LoadWeights(modelPath);
+        _query = _attention.Floats("Q");
+        Width = _query.Length;
+        _maxoutW = _maxout.Floats("W");
+        _maxoutB = _maxout.Floats("b");
+        _pieces = _maxout.Dim("nP");
+        _normG = _norm.Floats("G");
+        _normB = _norm.Floats("b");
+        _outputW = _output.Floats("W");
+        _outputB = _output.Floats("b");
+        var nO = _outputB.Length;
+        var nI = _linear.OutputWidth + Width;
+        if (_maxoutW.Length != Width * _pieces * Width || _maxoutB.Length != Width * _pieces || _normG.Length != Width || _normB.Length != Width)
+        {
+            throw new SpacyPipelineException("PRD2437", $"the ensemble's maxout or layernorm params do not fit the attention width {Width}", modelPath);
+        }
+
+        if (_outputW.Length != nO * nI)
+        {
+            throw new SpacyPipelineException("PRD2437", $"the ensemble's {_output.Name} layer has W of {_outputW.Length} values, but {nO} outputs over the BOW scores ({_linear.OutputWidth}) and the tok2vec width ({Width}) need {nO * nI}", modelPath);
+        }
+
+        OutputWidth = nO;
+    }
+
+    public void Predict(IReadOnlyList<PipelineDoc> docs, Span<float> scores)
+    {
+        var linearWidth = _linear.OutputWidth;
+        var width = Width;
+        var nI = linearWidth + width;
+        var concatenated = new float[docs.Count * nI];
+        var linearScores = new float[docs.Count * linearWidth];
+        _linear.Predict(docs, linearScores);
+        var pieces = new float[width * _pieces];
+        var hidden = new float[width];
+        var scratch = new float[width];
+        for (var d = 0; d < docs.Count; d++)
+        {
+            var row = concatenated.AsSpan(d * nI, nI);
+            linearScores.AsSpan(d * linearWidth, linearWidth).CopyTo(row);
+            var summary = row[linearWidth..];
+            Attend(docs[d], summary);
+
+            // residual(maxout >> layernorm >> dropout): dropout is off at inference.
+            Ops.Maxout(summary, 1, width, _maxoutW, width, _pieces, _maxoutB, pieces, hidden);
+            Ops.LayerNormInPlace(hidden, 1, width, _normG, _normB, scratch);
+            for (var i = 0; i < width; i++)
+            {
+                summary[i] += hidden[i];
+            }
+        }
+
+        Ops.Affine(concatenated, docs.Count, nI, _outputW, OutputWidth, _outputB, scores);
+        for (var d = 0; d < docs.Count; d++)
+        {
+            var row = scores.Slice(d * OutputWidth, OutputWidth);
+            if (ExclusiveClasses)
+            {
+                Ops.SoftmaxInPlace(row);
+            }
+            else
+            {
+                Ops.SigmoidInPlace(row);
+            }
+        }
+    }
+
+    /// <summary>
+    /// ParametricAttention then reduce_sum over one document: each token's weight is
+    /// <c>exp(clip(x·Q, ±20))</c> over the document's sum (thinc's <c>softmax_sequences</c>), and the
+    /// summary is the weighted sum of the token vectors.
+    /// </summary>
+    private void Attend(PipelineDoc doc, Span<float> summary)
+    {
+        summary.Clear();
+        var n = doc.Length;
+        if (n == 0)
+        {
+            return;
+        }
+
+        var width = Width;
+        if (!doc.Tok2VecOutputs.TryGetValue(Tok2VecUpstream, out var tokens) || tokens.Length != n * width)
+        {
+            throw new InvalidOperationException(
+                $"the textcat ensemble needs the output of '{Tok2VecUpstream}' ({n} x {width}) on each document; run the tok2vec component first");
+        }
+
+        var rented = ArrayPool<float>.Shared.Rent(n);
+        try
+        {
+            var weights = rented.AsSpan(0, n);
+            var total = 0f;
+            for (var t = 0; t < n; t++)
+            {
+                var logit = System.Numerics.Tensors.TensorPrimitives.Dot(tokens.AsSpan(t * width, width), _query);
+                weights[t] = MathF.Exp(Math.Clamp(logit, -20f, 20f));
+                total += weights[t];
+            }
+
+            for (var t = 0; t < n; t++)
+            {
+                var weight = weights[t] / total;
+                var vector = tokens.AsSpan(t * width, width);
+                for (var i = 0; i < width; i++)
+                {
+                    summary[i] += vector[i] * weight;
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(rented);
+        }
+    }
+}
