@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace Prodigy.Build.Core.Pipelines;
 
 /// <summary>
@@ -139,62 +141,7 @@ public static class Ops
     /// </summary>
     public static void Maxout(ReadOnlySpan<float> x, int rows, int nI, ReadOnlySpan<float> w, int nO, int nP, ReadOnlySpan<float> bias, Span<float> pieces, Span<float> y)
     {
-        AffineTiled(x, rows, nI, w, nO * nP, bias, pieces);
+        Affine(x, rows, nI, w, nO * nP, bias, pieces);
         MaxPieces(pieces, rows, nO, nP, y);
-    }
-
-    /// <summary>
-    /// <see cref="Affine"/> for many rows: four input rows share each load of a weight row, so the
-    /// weights are read from memory a quarter as often (the span scorer runs hundreds of rows through
-    /// the same 384 x 384 maxout).
-    /// </summary>
-    public static void AffineTiled(ReadOnlySpan<float> x, int rows, int nI, ReadOnlySpan<float> w, int nO, ReadOnlySpan<float> bias, Span<float> y)
-    {
-        var lanes = System.Numerics.Vector<float>.Count;
-        var vectorEnd = nI - (nI % lanes);
-        var r = 0;
-        for (; r + 4 <= rows; r += 4)
-        {
-            var x0 = x.Slice(r * nI, nI);
-            var x1 = x.Slice((r + 1) * nI, nI);
-            var x2 = x.Slice((r + 2) * nI, nI);
-            var x3 = x.Slice((r + 3) * nI, nI);
-            for (var o = 0; o < nO; o++)
-            {
-                var wo = w.Slice(o * nI, nI);
-                var a0 = System.Numerics.Vector<float>.Zero;
-                var a1 = a0;
-                var a2 = a0;
-                var a3 = a0;
-                for (var i = 0; i < vectorEnd; i += lanes)
-                {
-                    var wv = new System.Numerics.Vector<float>(wo[i..]);
-                    a0 += wv * new System.Numerics.Vector<float>(x0[i..]);
-                    a1 += wv * new System.Numerics.Vector<float>(x1[i..]);
-                    a2 += wv * new System.Numerics.Vector<float>(x2[i..]);
-                    a3 += wv * new System.Numerics.Vector<float>(x3[i..]);
-                }
-
-                float s0 = System.Numerics.Vector.Sum(a0), s1 = System.Numerics.Vector.Sum(a1), s2 = System.Numerics.Vector.Sum(a2), s3 = System.Numerics.Vector.Sum(a3);
-                for (var i = vectorEnd; i < nI; i++)
-                {
-                    s0 += wo[i] * x0[i];
-                    s1 += wo[i] * x1[i];
-                    s2 += wo[i] * x2[i];
-                    s3 += wo[i] * x3[i];
-                }
-
-                var b = bias.IsEmpty ? 0f : bias[o];
-                y[(r * nO) + o] = s0 + b;
-                y[((r + 1) * nO) + o] = s1 + b;
-                y[((r + 2) * nO) + o] = s2 + b;
-                y[((r + 3) * nO) + o] = s3 + b;
-            }
-        }
-
-        if (r < rows)
-        {
-            Affine(x[(r * nI)..], rows - r, nI, w, nO, bias, y[(r * nO)..]);
-        }
     }
 }
