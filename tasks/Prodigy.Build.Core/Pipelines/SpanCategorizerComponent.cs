@@ -17,6 +17,12 @@ public sealed class SpanCategorizerComponent : IPipelineComponent
     private readonly ThincLayer _norm;
     private readonly ThincLayer _linear;
     private float[] _maxoutW = [];
+
+    // The maxout's weights split by the reducer block they read (last, first, mean, max), each
+    // (hidden x pieces) x width: the maxout's affine part is linear in its input, so the first three
+    // blocks are applied once per token instead of once per span (most tokens start, end and sit in
+    // several suggestions).
+    private float[][] _reducerBlocks = [];
     private float[] _maxoutB = [];
     private float[] _normG = [];
     private float[] _normB = [];
@@ -233,6 +239,19 @@ public sealed class SpanCategorizerComponent : IPipelineComponent
             throw new SpacyPipelineException("PRD2437", $"the spancat params do not fit together: maxout {hidden} x {_pieces} x {reduced}, layernorm {_normG.Length}, linear {_linearB.Length} x {_linearW.Length / Math.Max(1, _linearB.Length)}", modelPath);
         }
 
+        var width = reduced / 4;
+        _reducerBlocks = new float[4][];
+        for (var block = 0; block < 4; block++)
+        {
+            var weights = new float[hidden * _pieces * width];
+            for (var row = 0; row < hidden * _pieces; row++)
+            {
+                _maxoutW.AsSpan((row * reduced) + (block * width), width).CopyTo(weights.AsSpan(row * width, width));
+            }
+
+            _reducerBlocks[block] = weights;
+        }
+
         if (_linearB.Length != labels.Count)
         {
             throw new SpacyPipelineException(
@@ -320,13 +339,37 @@ public sealed class SpanCategorizerComponent : IPipelineComponent
         var count = Suggest(n, spans);
         var hidden = _normG.Length;
         var labels = _linearB.Length;
-        var reduced = ArrayPool<float>.Shared.Rent(count * 4 * width);
-        var pieces = ArrayPool<float>.Shared.Rent(count * hidden * _pieces);
+        var outputs = hidden * _pieces;
+        var perToken = ArrayPool<float>.Shared.Rent(3 * n * outputs);
+        var maxRows = ArrayPool<float>.Shared.Rent(count * width);
+        var pieces = ArrayPool<float>.Shared.Rent(count * outputs);
         var hiddenRows = ArrayPool<float>.Shared.Rent(count * hidden);
         try
         {
-            Reduce(tokens, width, spans[..count], reduced);
-            Ops.Maxout(reduced.AsSpan(0, count * 4 * width), count, 4 * width, _maxoutW, hidden, _pieces, _maxoutB, pieces, hiddenRows);
+            var last = perToken.AsSpan(0, n * outputs);
+            var first = perToken.AsSpan(n * outputs, n * outputs);
+            var mean = perToken.AsSpan(2 * n * outputs, n * outputs);
+            Ops.Affine(tokens, n, width, _reducerBlocks[0], outputs, [], last);
+            Ops.Affine(tokens, n, width, _reducerBlocks[1], outputs, [], first);
+            Ops.Affine(tokens, n, width, _reducerBlocks[2], outputs, [], mean);
+            ReduceMax(tokens, width, spans[..count], maxRows);
+            var z = pieces.AsSpan(0, count * outputs);
+            Ops.Affine(maxRows.AsSpan(0, count * width), count, width, _reducerBlocks[3], outputs, _maxoutB, z);
+            for (var s = 0; s < count; s++)
+            {
+                var (start, end) = spans[s];
+                var row = z.Slice(s * outputs, outputs);
+                System.Numerics.Tensors.TensorPrimitives.Add(row, last.Slice((end - 1) * outputs, outputs), row);
+                System.Numerics.Tensors.TensorPrimitives.Add(row, first.Slice(start * outputs, outputs), row);
+                // thinc's reduce_mean scales each row by 1/length before summing; so does this.
+                var scale = (float)(1.0 / (end - start));
+                for (var t = start; t < end; t++)
+                {
+                    System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(mean.Slice(t * outputs, outputs), scale, row, row);
+                }
+            }
+
+            Ops.MaxPieces(z, count, hidden, _pieces, hiddenRows);
             Ops.LayerNormInPlace(hiddenRows.AsSpan(0, count * hidden), count, hidden, _normG, _normB, pieces);
             var scoreSpan = scores[..(count * labels)];
             Ops.Affine(hiddenRows.AsSpan(0, count * hidden), count, hidden, _linearW, labels, _linearB, scoreSpan);
@@ -334,44 +377,24 @@ public sealed class SpanCategorizerComponent : IPipelineComponent
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(reduced);
+            ArrayPool<float>.Shared.Return(perToken);
+            ArrayPool<float>.Shared.Return(maxRows);
             ArrayPool<float>.Shared.Return(pieces);
             ArrayPool<float>.Shared.Return(hiddenRows);
         }
     }
 
-    /// <summary>
-    /// extract_spans then concatenate(reduce_last, reduce_first, reduce_mean, reduce_max), read
-    /// straight from the token rows. The mean adds each row times <c>1/length</c> in float32, as
-    /// thinc's <c>cpu_reduce_mean</c> does.
-    /// </summary>
-    internal static void Reduce(float[] tokens, int width, ReadOnlySpan<(int Start, int End)> spans, Span<float> reduced)
+    /// <summary>thinc's <c>reduce_max</c> over each span's token rows.</summary>
+    private static void ReduceMax(float[] tokens, int width, ReadOnlySpan<(int Start, int End)> spans, Span<float> reduced)
     {
         for (var s = 0; s < spans.Length; s++)
         {
             var (start, end) = spans[s];
-            var row = reduced.Slice(s * 4 * width, 4 * width);
-            var last = row[..width];
-            var first = row.Slice(width, width);
-            var mean = row.Slice(2 * width, width);
-            var max = row.Slice(3 * width, width);
-            tokens.AsSpan((end - 1) * width, width).CopyTo(last);
-            tokens.AsSpan(start * width, width).CopyTo(first);
+            var max = reduced.Slice(s * width, width);
             tokens.AsSpan(start * width, width).CopyTo(max);
-            mean.Clear();
-            var scale = (float)(1.0 / (end - start));
-            for (var t = start; t < end; t++)
+            for (var t = start + 1; t < end; t++)
             {
-                var vector = tokens.AsSpan(t * width, width);
-                for (var i = 0; i < width; i++)
-                {
-                    mean[i] += vector[i] * scale;
-                }
-
-                if (t > start)
-                {
-                    System.Numerics.Tensors.TensorPrimitives.Max(max, vector, max);
-                }
+                System.Numerics.Tensors.TensorPrimitives.Max(max, tokens.AsSpan(t * width, width), max);
             }
         }
     }

@@ -100,13 +100,60 @@ public sealed class SpanCategorizerComponentTests
     }
 
     [Fact]
-    public void Reducer_concatenates_last_first_mean_max()
+    public void Scores_equal_the_maxout_over_last_first_mean_max_of_each_span()
     {
-        // Three tokens of width 2; the span (0, 3).
-        float[] tokens = [1, -4, 3, 2, -1, 5];
-        var reduced = new float[8];
-        SpanCategorizerComponent.Reduce(tokens, 2, [(0, 3)], reduced);
-        Assert.Equal([-1f, 5f, 1f, -4f, 1f, 1f, 3f, 5f], reduced);
+        // The component applies the maxout's blocks per token; this is the model as thinc runs it:
+        // extract_spans, concatenate(reduce_last, reduce_first, reduce_mean, reduce_max), maxout,
+        // layernorm, linear, logistic, with the weights read straight from the model file.
+        var spancat = Load();
+        var model = Core.Pipelines.Thinc.ThincModelData.Read(Path.Combine(Folder, "spancat", "model"));
+        var maxout = model.Nodes.Single(n => n.Name == "maxout");
+        var norm = model.Nodes.Single(n => n.Name == "layernorm");
+        var linear = model.Nodes.Single(n => n.Name == "linear");
+        var (hidden, pieces, width) = ((int)maxout.Dim("nO")!, (int)maxout.Dim("nP")!, (int)maxout.Dim("nI")! / 4);
+        var tok2vec = SharedPipelines.Json("spancat", "tok2vec.json").GetProperty("docs")[0];
+        var doc = PipelineTestContexts.DocumentOf(SharedPipelines.Predictions("spancat")[0]);
+        var tokens = tok2vec.GetProperty("output").EnumerateArray().SelectMany(r => r.EnumerateArray().Select(v => v.GetSingle())).ToArray();
+        doc.Tok2VecOutputs["tok2vec"] = tokens;
+
+        var count = spancat.SuggestionCount(doc.Length);
+        var spans = new (int Start, int End)[count];
+        var scores = new float[count];
+        spancat.Score(doc, spans, scores);
+
+        var reduced = new float[count * 4 * width];
+        for (var s = 0; s < count; s++)
+        {
+            var (start, end) = spans[s];
+            var row = reduced.AsSpan(s * 4 * width, 4 * width);
+            tokens.AsSpan((end - 1) * width, width).CopyTo(row[..width]);
+            tokens.AsSpan(start * width, width).CopyTo(row.Slice(width, width));
+            for (var i = 0; i < width; i++)
+            {
+                var mean = 0f;
+                var max = float.NegativeInfinity;
+                for (var t = start; t < end; t++)
+                {
+                    mean += tokens[t * width + i] * (float)(1.0 / (end - start));
+                    max = Math.Max(max, tokens[t * width + i]);
+                }
+
+                row[2 * width + i] = mean;
+                row[3 * width + i] = max;
+            }
+        }
+
+        var z = new float[count * hidden * pieces];
+        var h = new float[count * hidden];
+        Ops.Maxout(reduced, count, 4 * width, maxout.Param("W")!.ToFloats(), hidden, pieces, maxout.Param("b")!.ToFloats(), z, h);
+        Ops.LayerNormInPlace(h, count, hidden, norm.Param("G")!.ToFloats(), norm.Param("b")!.ToFloats(), z);
+        var expected = new float[count];
+        Ops.Affine(h, count, hidden, linear.Param("W")!.ToFloats(), 1, linear.Param("b")!.ToFloats(), expected);
+        Ops.SigmoidInPlace(expected);
+        for (var s = 0; s < count; s++)
+        {
+            Assert.Equal(expected[s], scores[s], 1e-5);
+        }
     }
 
     [Fact]
