@@ -67,15 +67,7 @@ public static class MurmurHash
         for (var i = 0; i < blocks; i++)
         {
             var k = BinaryPrimitives.ReadUInt32LittleEndian(data.Slice(i << 2, 4));
-            unchecked
-            {
-                k *= c1;
-                k = BitOperations.RotateLeft(k, 15);
-                k *= c2;
-                h ^= k;
-                h = BitOperations.RotateLeft(h, 13);
-                h = h * 5 + 0xe6546b64;
-            }
+            h = MixBlock(h, k);
         }
 
         var tail = data[(blocks << 2)..];
@@ -108,29 +100,24 @@ public static class MurmurHash
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint Hash3X86_32(ulong key, uint seed)
     {
-        const uint c1 = 0xcc9e2d51;
-        const uint c2 = 0x1b873593;
-        var h = seed;
-        unchecked
-        {
-            var k = (uint)key;
-            k *= c1;
-            k = BitOperations.RotateLeft(k, 15);
-            k *= c2;
-            h ^= k;
-            h = BitOperations.RotateLeft(h, 13);
-            h = h * 5 + 0xe6546b64;
-            k = (uint)(key >> 32);
-            k *= c1;
-            k = BitOperations.RotateLeft(k, 15);
-            k *= c2;
-            h ^= k;
-            h = BitOperations.RotateLeft(h, 13);
-            h = h * 5 + 0xe6546b64;
-        }
-
+        var h = MixBlock(MixBlock(seed, (uint)key), (uint)(key >> 32));
         h ^= 8;
         return FMix32(h);
+    }
+
+    // One 4-byte block of MurmurHash3 x86 32-bit's body.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint MixBlock(uint h, uint k)
+    {
+        unchecked
+        {
+            k *= 0xcc9e2d51;
+            k = BitOperations.RotateLeft(k, 15);
+            k *= 0x1b873593;
+            h ^= k;
+            h = BitOperations.RotateLeft(h, 13);
+            return h * 5 + 0xe6546b64;
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
