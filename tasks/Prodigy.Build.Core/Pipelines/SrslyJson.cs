@@ -209,22 +209,24 @@ public static class SrslyJson
     /// <summary>Options for files spaCy wrote: strict JSON (no comments or trailing commas), duplicate keys refused.</summary>
     internal static JsonDocumentOptions DocumentOptions => new() { AllowDuplicateProperties = false, MaxDepth = 1024 };
 
-    /// <summary>PRD2412 for a parse error, with a 1-based line and a 1-based character column.</summary>
+    /// <summary>PRD2412 for a parse error, with a 1-based line and a 1-based character column where the parser gives one.</summary>
     internal static SpacyPipelineException Malformed(JsonException e, ReadOnlySpan<byte> utf8, string path)
     {
-        var line = (e.LineNumber ?? 0) + 1;
-        var column = CharacterColumn(utf8, e.LineNumber ?? 0, e.BytePositionInLine ?? 0) + 1;
         var reason = e.Message;
         var cut = reason.IndexOf(" Path:", StringComparison.Ordinal);
         if (cut > 0)
         {
-            // System.Text.Json repeats the position in its own words; ours follows.
+            // System.Text.Json repeats the position in its own words; ours leads the message.
             reason = reason[..cut];
         }
 
+        // Some errors (a repeated key) are found after the reader has moved on and carry no position.
+        var where = e.LineNumber is { } lineIndex
+            ? $"line {lineIndex + 1}, column {CharacterColumn(utf8, lineIndex, e.BytePositionInLine ?? 0) + 1}: "
+            : "";
         return new SpacyPipelineException(
             "PRD2412",
-            $"line {line}, column {column}: the file is not valid JSON ({reason.TrimEnd('.')}); restore it from the pipeline spaCy wrote",
+            $"{where}the file is not valid JSON ({reason.TrimEnd('.')}); restore it from the pipeline spaCy wrote",
             path,
             e);
     }

@@ -270,4 +270,25 @@ public sealed class SpacyPipelineFolderTests : IDisposable
         Assert.Contains("\n    \"cats_score\":0.5,\n", text);
         Assert.Equal(SpacyPipelineFolder.Read(target).Meta.ToJsonString(), folder.Meta.ToJsonString());
     }
+
+    [Fact]
+    public void Other_file_path_outside_the_folder_is_refused_and_nothing_is_written()
+    {
+        var read = SpacyPipelineFolder.Read(SharedPipelines.Folder("textcat"));
+        var folder = new SpacyPipelineFolder
+        {
+            Config = read.Config,
+            Meta = read.Meta,
+            Tokenizer = read.Tokenizer,
+            Vocab = read.Vocab,
+            Components = read.Components,
+            OtherFiles = [new("../escaped.txt", [1])],
+        };
+        var target = Path.Combine(_dir, "out");
+
+        var e = Assert.Throws<SpacyPipelineException>(() => folder.Write(target));
+
+        Assert.Equal("PRD2418", e.Code);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_dir));
+    }
 }

@@ -184,4 +184,14 @@ public sealed class SrslyJsonTests
 
         Assert.Contains("line 1, column 7", e.Reason);
     }
+
+    [Fact]
+    public void Duplicate_key_is_PRD2412()
+    {
+        var e = Assert.Throws<SpacyPipelineException>(() => SrslyJson.Parse("{\n  \"a\":1,\n  \"a\":2\n}"u8.ToArray(), "cfg"));
+
+        Assert.Equal("PRD2412", e.Code);
+        Assert.Contains("'a'", e.Reason);
+        Assert.DoesNotContain("line 1, column 1", e.Reason); // no made-up position
+    }
 }
