@@ -67,14 +67,14 @@ public sealed class SpacyPipeline
         var vocabDirectory = Path.Combine(directory, "vocab");
         if (!System.IO.Directory.Exists(vocabDirectory))
         {
-            throw new SpacyPipelineException("PRD2408", "the pipeline folder has no vocab/ folder; copy the whole folder spaCy wrote", vocabDirectory);
+            throw new SpacyPipelineException("PRD2411", "the pipeline folder has no vocab/ folder; copy the whole folder spaCy wrote", vocabDirectory);
         }
 
         var vocab = SpacyVocab.Read(vocabDirectory);
         var tokenizerPath = Path.Combine(directory, "tokenizer");
         if (!File.Exists(tokenizerPath))
         {
-            throw new SpacyPipelineException("PRD2408", "the pipeline folder has no tokenizer file; copy the whole folder spaCy wrote", tokenizerPath);
+            throw new SpacyPipelineException("PRD2411", "the pipeline folder has no tokenizer file; copy the whole folder spaCy wrote", tokenizerPath);
         }
 
         TokenizerRules rules;
