@@ -105,6 +105,47 @@ public static class MurmurHash
         return FMix32(h);
     }
 
+    /// <summary>
+    /// MurmurHash3's x64 128-bit variant over one 8-byte little-endian key, as four uint32 words (low
+    /// and high halves of h1, then of h2): thinc's <c>ops.hash(ids, seed)</c> (its C function is named
+    /// <c>MurmurHash3_x86_128_uint64</c> but computes the x64 variant), which gives each token its four
+    /// rows of a HashEmbed table.
+    /// </summary>
+    public static void Hash3X64_128(ulong key, uint seed, Span<uint> output)
+    {
+        const ulong c1 = 0x87c37b91114253d5UL;
+        const ulong c2 = 0x4cf5ad432745937fUL;
+        unchecked
+        {
+            // An 8-byte input has no 16-byte block: only the tail word k1, then the length (8).
+            var h1 = (ulong)seed ^ (BitOperations.RotateLeft(key * c1, 31) * c2) ^ 8;
+            var h2 = (ulong)seed ^ 8;
+            h1 += h2;
+            h2 += h1;
+            h1 = FMix64(h1);
+            h2 = FMix64(h2);
+            h1 += h2;
+            h2 += h1;
+            output[0] = (uint)h1;
+            output[1] = (uint)(h1 >> 32);
+            output[2] = (uint)h2;
+            output[3] = (uint)(h2 >> 32);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong FMix64(ulong k)
+    {
+        unchecked
+        {
+            k ^= k >> 33;
+            k *= 0xff51afd7ed558ccdUL;
+            k ^= k >> 33;
+            k *= 0xc4ceb9fe1a85ec53UL;
+            return k ^ (k >> 33);
+        }
+    }
+
     // One 4-byte block of MurmurHash3 x86 32-bit's body.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static uint MixBlock(uint h, uint k)

@@ -64,7 +64,7 @@ public sealed class SpanCategorizerComponentTests
         }
     }
 
-    [Fact(Skip = "needs Tok2VecComponent")]
+    [Fact]
     public void Load_and_Process_give_spaCys_spans_for_the_50_dev_texts()
     {
         var nlp = SpacyPipeline.Load(Folder);

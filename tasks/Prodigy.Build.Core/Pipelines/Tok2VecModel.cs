@@ -1,0 +1,357 @@
+using Prodigy.Build.Core.Hashing;
+using Prodigy.Build.Core.Pipelines.Thinc;
+
+namespace Prodigy.Build.Core.Pipelines;
+
+/// <summary>
+/// <c>spacy.Tok2Vec.v2</c> = <c>chain(embed, encode)</c> with <c>spacy.MultiHashEmbed.v2</c> (one
+/// HashEmbed per attribute, seeds 8, 9, ...; optionally <c>spacy.StaticVectors.v2</c>; a normalized
+/// maxout mixing them) and <c>spacy.MaxoutWindowEncoder.v2</c> (<c>depth</c> residual blocks of
+/// expand_window, maxout and layernorm). Used by the tok2vec component and inline by others.
+/// </summary>
+internal sealed class Tok2VecModel
+{
+    private readonly string[] _attrs;
+    private readonly ThincLayer[] _hashEmbeds;
+    private readonly ThincLayer _embedMaxout;
+    private readonly ThincLayer _embedNorm;
+    private readonly ThincLayer? _staticVectors;
+    private readonly ThincLayer[] _encoderMaxouts;
+    private readonly ThincLayer[] _encoderNorms;
+    private readonly SpacyVectors _vectors;
+    private HashTable[] _tables = [];
+    private DenseLayer _mix = null!;
+    private DenseLayer[] _blocks = [];
+    private float[] _staticW = [];
+
+    private Tok2VecModel(
+        ThincLayer tree,
+        string[] attrs,
+        ThincLayer[] hashEmbeds,
+        ThincLayer embedMaxout,
+        ThincLayer embedNorm,
+        ThincLayer? staticVectors,
+        ThincLayer[] encoderMaxouts,
+        ThincLayer[] encoderNorms,
+        int width,
+        int windowSize,
+        SpacyVectors vectors)
+    {
+        Tree = tree;
+        _attrs = attrs;
+        _hashEmbeds = hashEmbeds;
+        _embedMaxout = embedMaxout;
+        _embedNorm = embedNorm;
+        _staticVectors = staticVectors;
+        _encoderMaxouts = encoderMaxouts;
+        _encoderNorms = encoderNorms;
+        Width = width;
+        WindowSize = windowSize;
+        _vectors = vectors;
+    }
+
+    /// <summary>The layer tree, as spaCy builds it (bound by the owner's model file).</summary>
+    public ThincLayer Tree { get; }
+
+    /// <summary>The output width (the encoder's <c>width</c>).</summary>
+    public int Width { get; }
+
+    public int WindowSize { get; }
+
+    /// <summary>The rows each token's attribute hashes to, per HashEmbed table: n x 4 (thinc's <c>ops.hash(ids, seed) % nV</c>).</summary>
+    internal uint[] HashRows(PipelineDoc doc, int table)
+    {
+        var t = _tables[table];
+        var ids = doc.AttrIds(_attrs[t.Column]);
+        var rows = new uint[ids.Length * 4];
+        Span<uint> hashes = stackalloc uint[4];
+        for (var i = 0; i < ids.Length; i++)
+        {
+            MurmurHash.Hash3X64_128(ids[i], t.Seed, hashes);
+            for (var j = 0; j < 4; j++)
+            {
+                rows[(i * 4) + j] = hashes[j] % (uint)t.Rows;
+            }
+        }
+
+        return rows;
+    }
+
+    /// <summary>Builds the tree of the <c>spacy.Tok2Vec.v2</c> at <paramref name="section"/>.</summary>
+    public static Tok2VecModel Build(ComponentContext context, string section)
+    {
+        if (context.Architecture(section) != "spacy.Tok2Vec.v2")
+        {
+            throw context.Unsupported(section);
+        }
+
+        var config = context.Config;
+        var embedSection = $"{section}.embed";
+        var encodeSection = $"{section}.encode";
+        if (context.Architecture(embedSection) != "spacy.MultiHashEmbed.v2")
+        {
+            throw context.Unsupported(embedSection);
+        }
+
+        if (context.Architecture(encodeSection) != "spacy.MaxoutWindowEncoder.v2")
+        {
+            throw context.Unsupported(encodeSection);
+        }
+
+        var attrs = config.StringList(embedSection, "attrs").ToArray();
+        var rows = config.IntList(embedSection, "rows");
+        var includeVectors = config.Bool(embedSection, "include_static_vectors", false);
+        if (attrs.Length == 0 || rows.Count != attrs.Length)
+        {
+            throw context.Error("PRD2420", $"[{embedSection}] needs one 'rows' entry per attribute: {attrs.Length} attrs, {rows.Count} rows");
+        }
+
+        foreach (var attr in attrs)
+        {
+            if (attr is not ("ORTH" or "LOWER" or "NORM" or "PREFIX" or "SUFFIX" or "SHAPE"))
+            {
+                throw context.Error("PRD2421", $"[{embedSection}] embeds the attribute '{attr}', which Prodigy.Build.Sdk does not compute; use ORTH, LOWER, NORM, PREFIX, SUFFIX or SHAPE");
+            }
+        }
+
+        if (includeVectors && context.Vocab.Vectors.Width == 0)
+        {
+            throw context.Error("PRD2422", $"[{embedSection}] include_static_vectors = true, but the pipeline's vocab/ has no vectors");
+        }
+
+        var width = config.Int(encodeSection, "width", 96);
+        var depth = config.Int(encodeSection, "depth", 4);
+        var windowSize = config.Int(encodeSection, "window_size", 1);
+        var pieces = config.Int(encodeSection, "maxout_pieces", 3);
+        _ = pieces;
+
+        // embed: extract_features >> list2ragged >> with_array(concatenate(ints-getitem >> hashembed, ...)) >> with_array(maxout) >> ragged2list
+        var hashEmbeds = attrs.Select(_ => ThincLayer.Leaf("hashembed", "E")).ToArray();
+        var embedTables = ThincLayer.Concatenate(hashEmbeds.Select(h => ThincLayer.Chain(ThincLayer.Leaf("ints-getitem"), h)).ToArray());
+        var (mixMaxout, mixNorm, mix) = NormalizedMaxout();
+        ThincLayer staticVectors = ThincLayer.Leaf("static_vectors", "W");
+        ThincLayer embed;
+        if (includeVectors)
+        {
+            var features = ThincLayer.Chain(ThincLayer.Leaf("extract_features"), ThincLayer.Leaf("list2ragged"), ThincLayer.Wrap("with_array", embedTables));
+            embed = ThincLayer.Chain(ThincLayer.Concatenate(features, staticVectors), ThincLayer.Wrap("with_array", mix), ThincLayer.Leaf("ragged2list"));
+        }
+        else
+        {
+            embed = ThincLayer.Chain(
+                ThincLayer.Leaf("extract_features"),
+                ThincLayer.Leaf("list2ragged"),
+                ThincLayer.Wrap("with_array", embedTables),
+                ThincLayer.Wrap("with_array", mix),
+                ThincLayer.Leaf("ragged2list"));
+        }
+
+        // encode: with_array(clone(residual(expand_window >> maxout >> layernorm >> dropout), depth))
+        var maxouts = new ThincLayer[depth];
+        var norms = new ThincLayer[depth];
+        var blocks = new ThincLayer[depth];
+        for (var i = 0; i < depth; i++)
+        {
+            var (maxout, norm, normalized) = NormalizedMaxout();
+            maxouts[i] = maxout;
+            norms[i] = norm;
+            blocks[i] = ThincLayer.Wrap("residual", ThincLayer.Chain(ThincLayer.Leaf("expand_window"), normalized));
+        }
+
+        var encode = ThincLayer.Wrap("with_array", depth == 1 ? blocks[0] : ThincLayer.Chain(blocks));
+        var tree = ThincLayer.Chain(embed, encode);
+        return new Tok2VecModel(tree, attrs, hashEmbeds, mixMaxout, mixNorm, includeVectors ? staticVectors : null, maxouts, norms, width, windowSize, context.Vocab.Vectors);
+    }
+
+    // thinc's Maxout(normalize=True, dropout=0.0): chain(chain(maxout, layernorm), dropout).
+    private static (ThincLayer Maxout, ThincLayer Norm, ThincLayer Chain) NormalizedMaxout()
+    {
+        var maxout = ThincLayer.Leaf("maxout", "W", "b");
+        var norm = ThincLayer.Leaf("layernorm", "G", "b");
+        return (maxout, norm, ThincLayer.Chain(ThincLayer.Chain(maxout, norm), ThincLayer.Leaf("dropout")));
+    }
+
+    /// <summary>Reads the weights out of the bound tree and checks their shapes against the config.</summary>
+    public void LoadWeights(string modelPath)
+    {
+        _tables = _hashEmbeds.Select(h =>
+        {
+            var seed = h.Node.Attr("seed") is long s ? (uint)s : throw new SpacyPipelineException("PRD2423", "a hashembed layer has no seed", modelPath);
+            var column = h.Node.Attr("column") is long c && c >= 0 && c < _attrs.Length ? (int)c : throw new SpacyPipelineException("PRD2423", "a hashembed layer has no valid column", modelPath);
+            var table = h.Floats("E");
+            var rows = h.Dim("nV");
+            if (table.Length != rows * Width)
+            {
+                throw new SpacyPipelineException("PRD2423", $"a hashembed table is {rows} x {table.Length / Math.Max(rows, 1)}, the encoder's width is {Width}", modelPath);
+            }
+
+            return new HashTable(column, seed, rows, table);
+        }).ToArray();
+        var inputs = (_tables.Length + (_staticVectors is null ? 0 : 1)) * Width;
+        _mix = DenseLayer.From(_embedMaxout, _embedNorm, inputs, Width, modelPath);
+        var window = Width * ((2 * WindowSize) + 1);
+        _blocks = _encoderMaxouts.Select((m, i) => DenseLayer.From(m, _encoderNorms[i], window, Width, modelPath)).ToArray();
+        if (_staticVectors is not null)
+        {
+            _staticW = _staticVectors.Floats("W");
+            if (_staticW.Length != Width * _vectors.Width)
+            {
+                throw new SpacyPipelineException("PRD2423", $"static_vectors W has {_staticW.Length} values, expected {Width} x {_vectors.Width} (the vocab's vectors)", modelPath);
+            }
+        }
+    }
+
+    /// <summary>The embed output (before the encoder): n x width.</summary>
+    public float[] Embed(PipelineDoc doc)
+    {
+        var n = doc.Length;
+        var inputs = (_tables.Length + (_staticVectors is null ? 0 : 1)) * Width;
+        var concatenated = new float[n * inputs];
+        Span<uint> hashes = stackalloc uint[4];
+        for (var t = 0; t < _tables.Length; t++)
+        {
+            var table = _tables[t];
+            var ids = doc.AttrIds(_attrs[table.Column]);
+            for (var i = 0; i < n; i++)
+            {
+                MurmurHash.Hash3X64_128(ids[i], table.Seed, hashes);
+                var output = concatenated.AsSpan((i * inputs) + (t * Width), Width);
+                // thinc's gather_add: the four rows added in key order.
+                for (var j = 0; j < 4; j++)
+                {
+                    var row = table.Data.AsSpan((int)(hashes[j] % (uint)table.Rows) * Width, Width);
+                    System.Numerics.Tensors.TensorPrimitives.Add(output, row, output);
+                }
+            }
+        }
+
+        if (_staticVectors is not null)
+        {
+            AddStaticVectors(doc, concatenated, inputs);
+        }
+
+        var embedded = new float[n * Width];
+        _mix.Forward(concatenated, n, embedded);
+        return embedded;
+    }
+
+    // spacy.StaticVectors.v2 in default mode: each token's ORTH vector (zeros without one) times Wᵀ.
+    private void AddStaticVectors(PipelineDoc doc, float[] concatenated, int inputs)
+    {
+        var ids = doc.AttrIds("ORTH");
+        var offset = _tables.Length * Width;
+        for (var i = 0; i < ids.Length; i++)
+        {
+            var row = _vectors.Find(ids[i]);
+            if (row < 0)
+            {
+                continue;
+            }
+
+            Ops.Affine(_vectors.Row(row), 1, _vectors.Width, _staticW, Width, [], concatenated.AsSpan((i * inputs) + offset, Width));
+        }
+    }
+
+    /// <summary>The tok2vec output for one document: n x width, row-major.</summary>
+    public float[] Predict(PipelineDoc doc)
+    {
+        var n = doc.Length;
+        if (n == 0)
+        {
+            return [];
+        }
+
+        var embedded = Embed(doc);
+
+        // with_array(pad = window_size x depth) flattens the document between that many zero rows;
+        // the residual blocks also run over those rows, which the document's edge tokens then see.
+        var pad = WindowSize * _blocks.Length;
+        var rows = n + (2 * pad);
+        var x = new float[rows * Width];
+        embedded.CopyTo(x.AsSpan(pad * Width));
+        var windowWidth = Width * ((2 * WindowSize) + 1);
+        var window = new float[rows * windowWidth];
+        var hidden = new float[rows * Width];
+        foreach (var block in _blocks)
+        {
+            ExpandWindow(x, rows, Width, WindowSize, window);
+            block.Forward(window, rows, hidden);
+            System.Numerics.Tensors.TensorPrimitives.Add(x, hidden, x);
+        }
+
+        return x.AsSpan(pad * Width, n * Width).ToArray();
+    }
+
+    /// <summary>thinc's <c>expand_window</c> (seq2col): for each row, the rows i-w..i+w side by side, zeros past the ends.</summary>
+    internal static void ExpandWindow(ReadOnlySpan<float> x, int rows, int width, int windowSize, Span<float> output)
+    {
+        var span = (2 * windowSize) + 1;
+        output[..(rows * span * width)].Clear();
+        for (var i = 0; i < rows; i++)
+        {
+            for (var offset = -windowSize; offset <= windowSize; offset++)
+            {
+                var source = i + offset;
+                if (source >= 0 && source < rows)
+                {
+                    x.Slice(source * width, width).CopyTo(output.Slice((i * span * width) + ((offset + windowSize) * width), width));
+                }
+            }
+        }
+    }
+
+    private sealed record HashTable(int Column, uint Seed, int Rows, float[] Data);
+}
+
+/// <summary>A bound normalized maxout (thinc's Maxout with LayerNorm): affine to nO x nP, max over pieces, layernorm.</summary>
+internal sealed class DenseLayer
+{
+    private readonly float[] _w;
+    private readonly float[] _b;
+    private readonly float[] _g;
+    private readonly float[] _normB;
+
+    private DenseLayer(float[] w, float[] b, float[] g, float[] normB, int inputs, int outputs, int pieces)
+    {
+        _w = w;
+        _b = b;
+        _g = g;
+        _normB = normB;
+        Inputs = inputs;
+        Outputs = outputs;
+        Pieces = pieces;
+    }
+
+    public int Inputs { get; }
+
+    public int Outputs { get; }
+
+    public int Pieces { get; }
+
+    public static DenseLayer From(ThincLayer maxout, ThincLayer norm, int inputs, int outputs, string modelPath)
+    {
+        var pieces = maxout.Dim("nP");
+        var w = maxout.Floats("W");
+        var b = maxout.Floats("b");
+        var g = norm.Floats("G");
+        var normB = norm.Floats("b");
+        if (w.Length != outputs * pieces * inputs || b.Length != outputs * pieces || g.Length != outputs || normB.Length != outputs)
+        {
+            throw new SpacyPipelineException(
+                "PRD2423",
+                $"a maxout layer is {w.Length / Math.Max(1, pieces * inputs)} x {pieces} x {inputs} with layernorm {g.Length}, but the config's widths give {outputs} x {pieces} x {inputs}",
+                modelPath);
+        }
+
+        return new DenseLayer(w, b, g, normB, inputs, outputs, pieces);
+    }
+
+    /// <summary>y = layernorm(maxout(x)) for <paramref name="rows"/> rows.</summary>
+    public void Forward(ReadOnlySpan<float> x, int rows, Span<float> y)
+    {
+        var z = new float[rows * Outputs * Pieces];
+        Ops.Affine(x, rows, Inputs, _w, Outputs * Pieces, _b, z);
+        Ops.MaxPieces(z, rows, Outputs, Pieces, y);
+        Ops.LayerNormInPlace(y[..(rows * Outputs)], rows, Outputs, _g, _normB, z);
+    }
+}

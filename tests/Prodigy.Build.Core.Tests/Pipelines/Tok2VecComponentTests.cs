@@ -1,0 +1,100 @@
+using System.Text.Json;
+using Prodigy.Build.Core.Pipelines;
+using Prodigy.Build.Core.Tokenization;
+
+namespace Prodigy.Build.Core.Tests.Pipelines;
+
+/// <summary>The tok2vec component against tok2vec.json: what spaCy's own tok2vec computed for three dev texts.</summary>
+public sealed class Tok2VecComponentTests
+{
+    public static TheoryData<string> PipelinesWithTok2Vec => ["ner", "spancat"];
+
+    // The tok2vec component alone, with the pipeline's own tokenizer (the other components are tested on their own).
+    private static (Tokenizer Nlp, Tok2VecComponent Tok2Vec) Load(string name)
+    {
+        var folder = SharedPipelines.Folder(name);
+        var tokenizer = new Tokenizer(TokenizerRules.Load(folder));
+        return (tokenizer, Assert.IsType<Tok2VecComponent>(Tok2VecComponent.Create(PipelineTestContexts.After(folder, "tok2vec"))));
+    }
+
+    private static float[] Matrix(JsonElement rows) => rows.EnumerateArray().SelectMany(r => r.EnumerateArray().Select(v => v.GetSingle())).ToArray();
+
+    [Theory]
+    [MemberData(nameof(PipelinesWithTok2Vec))]
+    public void Attribute_ids_and_hash_rows_equal_thincs(string name)
+    {
+        var (nlp, tok2vec) = Load(name);
+        foreach (var expected in SharedPipelines.Json(name, "tok2vec.json").GetProperty("docs").EnumerateArray())
+        {
+            var doc = new PipelineDoc(expected.GetProperty("text").GetString()!, nlp.Tokenize(expected.GetProperty("text").GetString()!));
+            var tokens = expected.GetProperty("tokens").EnumerateArray().ToList();
+            Assert.Equal(tokens.Select(t => t.GetProperty("text").GetString()), doc.Tokens.Select(t => t.Text));
+            foreach (var attr in new[] { "NORM", "PREFIX", "SUFFIX", "SHAPE" })
+            {
+                Assert.Equal(tokens.Select(t => t.GetProperty("ids").GetProperty(attr).GetUInt64()), doc.AttrIds(attr));
+            }
+
+            var tables = expected.GetProperty("hash_tables").EnumerateArray().ToList();
+            for (var t = 0; t < tables.Count; t++)
+            {
+                var rows = tables[t].GetProperty("rows").EnumerateArray().SelectMany(r => r.EnumerateArray().Select(v => v.GetUInt32()));
+                Assert.Equal(rows, tok2vec.HashRows(doc, t));
+            }
+        }
+    }
+
+    [Fact]
+    public void Thincs_hash_of_a_key_gives_its_four_words()
+    {
+        var doc = SharedPipelines.Json("ner", "tok2vec.json").GetProperty("docs")[0];
+        var token = doc.GetProperty("tokens")[0];
+        var table = doc.GetProperty("hash_tables")[0];
+        Span<uint> words = stackalloc uint[4];
+        Hashing.MurmurHash.Hash3X64_128(token.GetProperty("ids").GetProperty("NORM").GetUInt64(), table.GetProperty("seed").GetUInt32(), words);
+        Assert.Equal(table.GetProperty("hash_uint32")[0].EnumerateArray().Select(v => v.GetUInt32()), words.ToArray());
+    }
+
+    [Theory]
+    [MemberData(nameof(PipelinesWithTok2Vec))]
+    public void Embed_and_encoder_outputs_equal_spaCys(string name)
+    {
+        var (nlp, tok2vec) = Load(name);
+        foreach (var expected in SharedPipelines.Json(name, "tok2vec.json").GetProperty("docs").EnumerateArray())
+        {
+            var doc = new PipelineDoc(expected.GetProperty("text").GetString()!, nlp.Tokenize(expected.GetProperty("text").GetString()!));
+            AssertClose(Matrix(expected.GetProperty("embed_output")), tok2vec.Embed(doc));
+            tok2vec.Predict([doc]);
+            Assert.Equal(expected.GetProperty("output_shape")[1].GetInt32(), tok2vec.Width);
+            AssertClose(Matrix(expected.GetProperty("output")), doc.Tok2VecOutputs["tok2vec"]);
+        }
+    }
+
+    [Fact]
+    public void Tree_walks_as_thinc_walked_the_model()
+    {
+        var layout = SharedPipelines.Json("ner", "model-layout.json").GetProperty("components").GetProperty("tok2vec").GetProperty("walk");
+        TextCategorizerComponentTests.AssertWalk(layout, Load("ner").Tok2Vec.Tree);
+    }
+
+    [Fact]
+    public void A_batch_gives_each_document_what_it_gets_alone()
+    {
+        var (nlp, tok2vec) = Load("ner");
+        var texts = SharedPipelines.Predictions("ner").Take(8).Select(p => p.GetProperty("text").GetString()!).ToList();
+        var batch = texts.Select(t => new PipelineDoc(t, nlp.Tokenize(t))).ToList();
+        tok2vec.Predict(batch);
+        foreach (var (text, i) in texts.Select((t, i) => (t, i)))
+        {
+            var alone = new PipelineDoc(text, nlp.Tokenize(text));
+            tok2vec.Predict([alone]);
+            Assert.Equal(alone.Tok2VecOutputs["tok2vec"], batch[i].Tok2VecOutputs["tok2vec"]);
+        }
+    }
+
+    private static void AssertClose(float[] expected, float[] actual)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        var worst = expected.Zip(actual, (e, a) => Math.Abs(e - a)).Max();
+        Assert.True(worst <= 1e-5, $"largest difference {worst}");
+    }
+}
