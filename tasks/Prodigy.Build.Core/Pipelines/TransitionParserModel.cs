@@ -1,0 +1,253 @@
+using Prodigy.Build.Core.Pipelines.Thinc;
+
+namespace Prodigy.Build.Core.Pipelines;
+
+/// <summary>
+/// <c>spacy.TransitionBasedParser.v2</c> run as spaCy's greedy parser does: the tok2vec output
+/// projected to the hidden width (<c>linear</c>); the lower layer (<c>precomputable_affine</c>)
+/// computed once per token for each of its nF feature slots; then, step by step for every unfinished
+/// state of the batch, the state's feature tokens summed (a learned <c>pad</c> row where a feature is
+/// missing), the bias added, the max over pieces, the upper layer's class scores (unless
+/// <c>use_upper = false</c>), and the best valid class applied.
+/// </summary>
+internal sealed class TransitionParserModel
+{
+    private readonly ThincLayer _projection;
+    private readonly ThincLayer _lower;
+    private readonly ThincLayer? _upper;
+    private readonly Func<PipelineDoc, float[]> _tokenVectors;
+    private readonly int _tokenWidth;
+    private float[] _projectionW = [];
+    private float[] _projectionB = [];
+    private float[] _lowerW = [];
+    private float[] _lowerB = [];
+    private float[] _pad = [];
+    private float[] _upperW = [];
+    private float[] _upperB = [];
+    private int _features;
+    private int _hidden;
+    private int _pieces;
+    private int _classes;
+
+    private TransitionParserModel(ThincLayer tree, ThincLayer projection, ThincLayer lower, ThincLayer? upper, Func<PipelineDoc, float[]> tokenVectors, int tokenWidth)
+    {
+        Tree = tree;
+        _projection = projection;
+        _lower = lower;
+        _upper = upper;
+        _tokenVectors = tokenVectors;
+        _tokenWidth = tokenWidth;
+    }
+
+    public ThincLayer Tree { get; }
+
+    /// <summary>Builds the tree of the parser model at <paramref name="section"/> (state_type ner).</summary>
+    public static TransitionParserModel Build(ComponentContext context, string section, out Tok2VecModel? inlineTok2Vec)
+    {
+        if (context.Architecture(section) != "spacy.TransitionBasedParser.v2")
+        {
+            throw context.Unsupported(section);
+        }
+
+        var config = context.Config;
+        var stateType = config.String(section, "state_type") ?? "parser";
+        if (stateType != "ner")
+        {
+            throw context.Error("PRD2424", $"[{section}] state_type = \"{stateType}\": Prodigy.Build.Sdk runs the entity recognizer's transition system (\"ner\"), not the dependency parser's yet");
+        }
+
+        if (config.Bool(section, "extra_state_tokens", false))
+        {
+            throw context.Error("PRD2424", $"[{section}] extra_state_tokens = true is not supported (the six-token NER state); use false, spaCy's default");
+        }
+
+        var tok2vecSection = $"{section}.tok2vec";
+        ThincLayer source;
+        Func<PipelineDoc, float[]> vectors;
+        int width;
+        inlineTok2Vec = null;
+        switch (context.Architecture(tok2vecSection))
+        {
+            case "spacy.Tok2VecListener.v1":
+                var upstream = context.ListenerUpstream(tok2vecSection);
+                width = context.Config.Int(tok2vecSection, "width", 96);
+                var upstreamWidth = context.Previous.OfType<Tok2VecComponent>().FirstOrDefault(c => c.Name == upstream)?.Width ?? width;
+                if (upstreamWidth != width)
+                {
+                    throw context.Error("PRD2425", $"[{tok2vecSection}] width = {width}, but the tok2vec component '{upstream}' it listens to has width {upstreamWidth}");
+                }
+
+                source = ThincLayer.Leaf("tok2vec-listener");
+                vectors = doc => doc.Tok2VecOutputs.TryGetValue(upstream, out var output)
+                    ? output
+                    : throw new InvalidOperationException($"component '{context.Name}' needs the output of '{upstream}'; run the tok2vec component first");
+                break;
+            case "spacy.Tok2Vec.v2":
+                var inline = Tok2VecModel.Build(context, tok2vecSection);
+                inlineTok2Vec = inline;
+                source = inline.Tree;
+                width = inline.Width;
+                vectors = inline.Predict;
+                break;
+            default:
+                throw context.Unsupported(tok2vecSection);
+        }
+
+        var projection = ThincLayer.Leaf("linear", "W", "b");
+        var tok2vec = ThincLayer.Chain(source, ThincLayer.Leaf("list2array"), projection);
+        var lower = ThincLayer.Leaf("precomputable_affine", "W", "b", "pad");
+        var upper = config.Bool(section, "use_upper", true) ? ThincLayer.Leaf("linear", "W", "b") : null;
+        var tree = new ThincLayer("parser_model", upper is null ? [tok2vec, lower] : [tok2vec, lower, upper]);
+        return new TransitionParserModel(tree, projection, lower, upper, vectors, width);
+    }
+
+    /// <summary>Reads the weights out of the bound tree and checks them against each other and the moves.</summary>
+    public void LoadWeights(string modelPath, int classCount, int featureCount)
+    {
+        _projectionW = _projection.Floats("W");
+        _projectionB = _projection.Floats("b");
+        _lowerW = _lower.Floats("W");
+        _lowerB = _lower.Floats("b");
+        _pad = _lower.Floats("pad");
+        _features = _lower.Dim("nF");
+        _hidden = _lower.Dim("nO");
+        _pieces = _lower.Dim("nP");
+        var lowerInputs = _lower.Dim("nI");
+        if (_projectionW.Length != lowerInputs * _tokenWidth || _projectionB.Length != lowerInputs
+            || _lowerW.Length != _features * _hidden * _pieces * lowerInputs || _lowerB.Length != _hidden * _pieces || _pad.Length != _features * _hidden * _pieces)
+        {
+            throw new SpacyPipelineException("PRD2426", $"the parser model's layers do not fit together (tok2vec width {_tokenWidth}, hidden input {lowerInputs}, lower {_features} x {_hidden} x {_pieces})", modelPath);
+        }
+
+        if (_features != featureCount)
+        {
+            throw new SpacyPipelineException("PRD2426", $"the lower layer reads {_features} tokens per state, the transition system gives {featureCount}", modelPath);
+        }
+
+        if (_upper is not null)
+        {
+            _upperW = _upper.Floats("W");
+            _upperB = _upper.Floats("b");
+            _classes = _upperB.Length;
+            if (_upperW.Length != _classes * _hidden)
+            {
+                throw new SpacyPipelineException("PRD2426", $"the upper layer is {_upperW.Length / Math.Max(1, _hidden)} x {_hidden}, expected {_classes} x {_hidden}", modelPath);
+            }
+        }
+        else
+        {
+            _classes = _hidden;
+        }
+
+        if (_classes != classCount)
+        {
+            throw new SpacyPipelineException("PRD2427", $"the model scores {_classes} classes, but the moves file has {classCount}; the model and moves files must come from the same pipeline", modelPath);
+        }
+    }
+
+    /// <summary>Parses a batch greedily, as spaCy's <c>greedy_parse</c>: all states advance one step at a time.</summary>
+    public void Parse<TState>(ITransitionSystem<TState> system, IReadOnlyList<PipelineDoc> docs)
+    {
+        var total = docs.Sum(d => d.Length);
+        var inputs = _lower.Dim("nI");
+        var perToken = _features * _hidden * _pieces;
+
+        // Per token and feature slot: the lower layer's pieces, without bias (precompute).
+        var projected = new float[total * inputs];
+        var states = new List<TState>(docs.Count);
+        var all = new List<TState>(docs.Count);
+        var offset = 0;
+        foreach (var doc in docs)
+        {
+            if (doc.Length > 0)
+            {
+                var tokens = _tokenVectors(doc);
+                Ops.Affine(tokens, doc.Length, _tokenWidth, _projectionW, inputs, _projectionB, projected.AsSpan(offset * inputs, doc.Length * inputs));
+            }
+
+            var state = system.Start(doc, offset);
+            all.Add(state);
+            if (!system.IsFinal(state))
+            {
+                states.Add(state);
+            }
+
+            offset += doc.Length;
+        }
+
+        var precomputed = new float[total * perToken];
+        Ops.Affine(projected, total, inputs, _lowerW, perToken, [], precomputed);
+
+        // Documents without tokens have a final state from the start; they still get their (empty) annotations.
+        var width = _hidden * _pieces;
+        var rows = new int[_features];
+        var unmaxed = new float[states.Count * width];
+        var hidden = new float[states.Count * _hidden];
+        var scores = new float[states.Count * _classes];
+        while (states.Count > 0)
+        {
+            var n = states.Count;
+            var z = unmaxed.AsSpan(0, n * width);
+            z.Clear();
+            for (var s = 0; s < n; s++)
+            {
+                system.ContextTokens(states[s], rows);
+                var sum = z.Slice(s * width, width);
+                for (var f = 0; f < _features; f++)
+                {
+                    var feature = rows[f] < 0
+                        ? _pad.AsSpan(f * width, width)
+                        : precomputed.AsSpan((rows[f] * perToken) + (f * width), width);
+                    System.Numerics.Tensors.TensorPrimitives.Add(sum, feature, sum);
+                }
+
+                System.Numerics.Tensors.TensorPrimitives.Add(sum, _lowerB, sum);
+            }
+
+            Ops.MaxPieces(z, n, _hidden, _pieces, hidden);
+
+            // spaCy would give classes it never saw in training the lowest score here; a loaded model
+            // has none (the set is not saved), so every class competes.
+            var classScores = scores.AsSpan(0, n * _classes);
+            if (_upper is not null)
+            {
+                Ops.Affine(hidden.AsSpan(0, n * _hidden), n, _hidden, _upperW, _classes, _upperB, classScores);
+            }
+            else
+            {
+                hidden.AsSpan(0, n * _classes).CopyTo(classScores);
+            }
+
+            var next = new List<TState>(n);
+            for (var s = 0; s < n; s++)
+            {
+                // spaCy's arg_max_if_valid: the first of the highest-scoring valid classes.
+                var best = -1;
+                var row = classScores.Slice(s * _classes, _classes);
+                for (var c = 0; c < _classes; c++)
+                {
+                    if (system.IsValid(states[s], c) && (best == -1 || row[c] > row[best]))
+                    {
+                        best = c;
+                    }
+                }
+
+                if (best >= 0)
+                {
+                    system.Apply(states[s], best);
+                    if (!system.IsFinal(states[s]))
+                    {
+                        next.Add(states[s]);
+                    }
+                }
+            }
+
+            states = next;
+        }
+
+        foreach (var state in all)
+        {
+            system.SetAnnotations(state);
+        }
+    }
+}
