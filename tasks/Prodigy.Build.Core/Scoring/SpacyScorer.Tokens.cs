@@ -6,10 +6,10 @@ public sealed record TokenizationScores(double? Accuracy, double? Precision, dou
 public static partial class SpacyScorer
 {
     /// <summary>
-    /// spaCy's <c>Scorer.score_tokenization</c>: a predicted token aligned to exactly one gold token is a
-    /// true positive of token_acc, any other a false positive (token_acc is that count's F, as spaCy
-    /// reports it); token_p/r/f compare the character spans of the non-space tokens. All null when no
-    /// predicted token was counted.
+    /// spaCy 3.5's <c>Scorer.score_tokenization</c>: token_acc is the share of the non-space predicted
+    /// tokens aligned to exactly one gold token (the precision of that count: spaCy 3.5 reports it, later
+    /// versions its F); token_p/r/f compare the character spans of the non-space tokens. All null when
+    /// no predicted token was counted.
     /// </summary>
     public static TokenizationScores ScoreTokenization(IEnumerable<(ScoreDoc Pred, ScoreDoc Gold)> examples)
     {
@@ -45,7 +45,7 @@ public static partial class SpacyScorer
 
         return accuracy.Total == 0
             ? new TokenizationScores(null, null, null, null)
-            : new TokenizationScores(accuracy.FScore, spans.Precision, spans.Recall, spans.FScore);
+            : new TokenizationScores(accuracy.Precision, spans.Precision, spans.Recall, spans.FScore);
     }
 
     // Python's str.isspace(): every character is whitespace (the texts' own offsets are UTF-16 on both sides).
