@@ -28,6 +28,18 @@ internal static class PipelineBenchmark
 
     public static void Run(string shared, IReadOnlyList<int> threadCounts, int passes, IReadOnlyList<string> names)
     {
+        RunTable(shared, threadCounts, passes, names);
+        Console.WriteLine();
+        Console.WriteLine("Where a single-threaded pass goes:");
+        Console.WriteLine();
+        foreach (var (name, share) in Shares)
+        {
+            Console.WriteLine($"- {name}: {share}");
+        }
+    }
+
+    private static void RunTable(string shared, IReadOnlyList<int> threadCounts, int passes, IReadOnlyList<string> names)
+    {
         Console.WriteLine($"# Pipeline inference benchmark ({RuntimeInformation.FrameworkDescription}, {RuntimeInformation.OSDescription}, {Environment.ProcessorCount} cores)");
         Console.WriteLine();
         Console.WriteLine("| pipeline | texts | words | threads | load ms | words/s (median) | spaCy words/s | ratio |");
@@ -57,11 +69,44 @@ internal static class PipelineBenchmark
 
                 times.Sort();
                 var speed = words / times[times.Count / 2];
+                if (threads == 1)
+                {
+                    Shares[name] = Breakdown(pipeline, batches);
+                }
+
                 Console.WriteLine(string.Create(
                     CultureInfo.InvariantCulture,
                     $"| {name} | {texts.Count:N0} | {words:N0} | {threads} | {loadMs:F0} | {speed:N0} | {spacySpeed:N0} | {speed / spacySpeed:F2}x |"));
             }
         }
+    }
+
+    /// <summary>Per pipeline: the share of a single-threaded pass spent tokenizing and in each component.</summary>
+    private static readonly Dictionary<string, string> Shares = new(StringComparer.Ordinal);
+
+    private static string Breakdown(SpacyPipeline pipeline, List<string[]> batches)
+    {
+        var tokenize = 0.0;
+        var components = new double[pipeline.Components.Count];
+        for (var pass = 0; pass < 3; pass++)
+        {
+            foreach (var batch in batches)
+            {
+                var stopwatch = Stopwatch.StartNew();
+                var docs = batch.Select(t => new PipelineDoc(t, pipeline.Tokenizer.Tokenize(t))).ToList();
+                tokenize += stopwatch.Elapsed.TotalSeconds;
+                for (var c = 0; c < components.Length; c++)
+                {
+                    stopwatch.Restart();
+                    pipeline.Components[c].Predict(docs);
+                    components[c] += stopwatch.Elapsed.TotalSeconds;
+                }
+            }
+        }
+
+        var total = tokenize + components.Sum();
+        return string.Join(", ", new[] { $"tokenizer {100 * tokenize / total:F0}%" }
+            .Concat(pipeline.Components.Select((c, i) => $"{c.Name} {100 * components[i] / total:F0}%")));
     }
 
     // Batches are cut finer when there are more threads than batches, so that every thread has work.

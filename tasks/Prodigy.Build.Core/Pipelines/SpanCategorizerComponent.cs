@@ -22,7 +22,7 @@ public sealed class SpanCategorizerComponent : IPipelineComponent
     // (hidden x pieces) x width: the maxout's affine part is linear in its input, so the first three
     // blocks are applied once per token instead of once per span (most tokens start, end and sit in
     // several suggestions).
-    private float[][] _reducerBlocks = [];
+    private DenseWeights[] _reducerBlocks = [];
     private float[] _maxoutB = [];
     private float[] _normG = [];
     private float[] _normB = [];
@@ -240,7 +240,7 @@ public sealed class SpanCategorizerComponent : IPipelineComponent
         }
 
         var width = reduced / 4;
-        _reducerBlocks = new float[4][];
+        _reducerBlocks = new DenseWeights[4];
         for (var block = 0; block < 4; block++)
         {
             var weights = new float[hidden * _pieces * width];
@@ -249,7 +249,7 @@ public sealed class SpanCategorizerComponent : IPipelineComponent
                 _maxoutW.AsSpan((row * reduced) + (block * width), width).CopyTo(weights.AsSpan(row * width, width));
             }
 
-            _reducerBlocks[block] = weights;
+            _reducerBlocks[block] = DenseWeights.From(weights, hidden * _pieces, width, block == 3 ? _maxoutB : []);
         }
 
         if (_linearB.Length != labels.Count)
@@ -349,12 +349,12 @@ public sealed class SpanCategorizerComponent : IPipelineComponent
             var last = perToken.AsSpan(0, n * outputs);
             var first = perToken.AsSpan(n * outputs, n * outputs);
             var mean = perToken.AsSpan(2 * n * outputs, n * outputs);
-            Ops.Affine(tokens, n, width, _reducerBlocks[0], outputs, [], last);
-            Ops.Affine(tokens, n, width, _reducerBlocks[1], outputs, [], first);
-            Ops.Affine(tokens, n, width, _reducerBlocks[2], outputs, [], mean);
+            _reducerBlocks[0].Multiply(tokens, n, last);
+            _reducerBlocks[1].Multiply(tokens, n, first);
+            _reducerBlocks[2].Multiply(tokens, n, mean);
             ReduceMax(tokens, width, spans[..count], maxRows);
             var z = pieces.AsSpan(0, count * outputs);
-            Ops.Affine(maxRows.AsSpan(0, count * width), count, width, _reducerBlocks[3], outputs, _maxoutB, z);
+            _reducerBlocks[3].Multiply(maxRows.AsSpan(0, count * width), count, z);
             for (var s = 0; s < count; s++)
             {
                 var (start, end) = spans[s];

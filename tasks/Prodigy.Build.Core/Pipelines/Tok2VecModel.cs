@@ -306,15 +306,13 @@ internal sealed class Tok2VecModel
 /// <summary>A bound normalized maxout (thinc's Maxout with LayerNorm): affine to nO x nP, max over pieces, layernorm.</summary>
 internal sealed class DenseLayer
 {
-    private readonly float[] _w;
-    private readonly float[] _b;
+    private readonly DenseWeights _affine;
     private readonly float[] _g;
     private readonly float[] _normB;
 
-    private DenseLayer(float[] w, float[] b, float[] g, float[] normB, int inputs, int outputs, int pieces)
+    private DenseLayer(DenseWeights affine, float[] g, float[] normB, int inputs, int outputs, int pieces)
     {
-        _w = w;
-        _b = b;
+        _affine = affine;
         _g = g;
         _normB = normB;
         Inputs = inputs;
@@ -343,14 +341,14 @@ internal sealed class DenseLayer
                 modelPath);
         }
 
-        return new DenseLayer(w, b, g, normB, inputs, outputs, pieces);
+        return new DenseLayer(DenseWeights.From(w, outputs * pieces, inputs, b), g, normB, inputs, outputs, pieces);
     }
 
     /// <summary>y = layernorm(maxout(x)) for <paramref name="rows"/> rows.</summary>
     public void Forward(ReadOnlySpan<float> x, int rows, Span<float> y)
     {
         var z = new float[rows * Outputs * Pieces];
-        Ops.Affine(x, rows, Inputs, _w, Outputs * Pieces, _b, z);
+        _affine.Multiply(x, rows, z);
         Ops.MaxPieces(z, rows, Outputs, Pieces, y);
         Ops.LayerNormInPlace(y[..(rows * Outputs)], rows, Outputs, _g, _normB, z);
     }

@@ -19,6 +19,8 @@ internal sealed class TransitionParserModel
     private readonly int _tokenWidth;
     private float[] _projectionW = [];
     private float[] _projectionB = [];
+    private DenseWeights _projectionDense = null!;
+    private DenseWeights _precompute = null!;
     private float[] _lowerW = [];
     private float[] _lowerB = [];
     private float[] _pad = [];
@@ -119,6 +121,8 @@ internal sealed class TransitionParserModel
             throw new SpacyPipelineException("PRD2426", $"the parser model's layers do not fit together (tok2vec width {_tokenWidth}, hidden input {lowerInputs}, lower {_features} x {_hidden} x {_pieces})", modelPath);
         }
 
+        _projectionDense = DenseWeights.From(_projectionW, lowerInputs, _tokenWidth, _projectionB);
+        _precompute = DenseWeights.From(_lowerW, _features * _hidden * _pieces, lowerInputs, []);
         if (_features != featureCount)
         {
             throw new SpacyPipelineException("PRD2426", $"the lower layer reads {_features} tokens per state, the transition system gives {featureCount}", modelPath);
@@ -162,7 +166,7 @@ internal sealed class TransitionParserModel
             if (doc.Length > 0)
             {
                 var tokens = _tokenVectors(doc);
-                Ops.Affine(tokens, doc.Length, _tokenWidth, _projectionW, inputs, _projectionB, projected.AsSpan(offset * inputs, doc.Length * inputs));
+                _projectionDense.Multiply(tokens, doc.Length, projected.AsSpan(offset * inputs, doc.Length * inputs));
             }
 
             var state = system.Start(doc, offset);
@@ -176,7 +180,7 @@ internal sealed class TransitionParserModel
         }
 
         var precomputed = new float[total * perToken];
-        Ops.Affine(projected, total, inputs, _lowerW, perToken, [], precomputed);
+        _precompute.Multiply(projected, total, precomputed);
 
         // Documents without tokens have a final state from the start; they still get their (empty) annotations.
         var width = _hidden * _pieces;
