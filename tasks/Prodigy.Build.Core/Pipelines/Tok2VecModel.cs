@@ -179,7 +179,7 @@ internal sealed class Tok2VecModel
             var seed = h.Node.Attr("seed") is long s ? (uint)s : throw new SpacyPipelineException("PRD2423", "a hashembed layer has no seed", modelPath);
             var column = h.Node.Attr("column") is long c && c >= 0 && c < _attrs.Length ? (int)c : throw new SpacyPipelineException("PRD2423", "a hashembed layer has no valid column", modelPath);
             var table = h.Floats("E");
-            var rows = h.Dim("nV");
+            var rows = (int)h.Node.Param("E")!.Shape[0];
             if (table.Length != rows * Width)
             {
                 throw new SpacyPipelineException("PRD2423", $"a hashembed table is {rows} x {table.Length / Math.Max(rows, 1)}, the encoder's width is {Width}", modelPath);
@@ -328,7 +328,9 @@ internal sealed class DenseLayer
 
     public static DenseLayer From(ThincLayer maxout, ThincLayer norm, int inputs, int outputs, string modelPath)
     {
-        var pieces = maxout.Dim("nP");
+        // W is nO x nP x nI: the shape says the pieces (spaCy also writes them as the dim nP).
+        var shape = maxout.Node.Param("W")!.Shape;
+        var pieces = shape.Length == 3 ? (int)shape[1] : maxout.Dim("nP");
         var w = maxout.Floats("W");
         var b = maxout.Floats("b");
         var g = norm.Floats("G");
