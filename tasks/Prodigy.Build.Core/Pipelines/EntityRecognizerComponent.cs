@@ -48,10 +48,9 @@ public sealed class EntityRecognizerComponent : IPipelineComponent
         }
 
         var moves = ReadMoves(context);
-        var model = TransitionParserModel.Build(context, context.ModelSection, out var inline);
+        var model = TransitionParserModel.Build(context, context.ModelSection);
         var data = context.ReadModel(model.Tree);
         var modelPath = Path.Combine(context.Directory, "model");
-        inline?.LoadWeights(modelPath);
         model.LoadWeights(modelPath, moves.ClassCount, moves.FeatureCount);
         return new EntityRecognizerComponent(context.Name, model, moves, data);
     }

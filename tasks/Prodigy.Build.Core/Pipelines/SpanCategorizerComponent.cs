@@ -30,10 +30,12 @@ public sealed class SpanCategorizerComponent : IPipelineComponent
     private float[] _linearB = [];
     private int _pieces;
 
-    private SpanCategorizerComponent(string name, string tok2vecUpstream, IReadOnlyList<int> suggesterSizes)
+    private readonly Tok2VecInput _input;
+
+    private SpanCategorizerComponent(string name, Tok2VecInput input, IReadOnlyList<int> suggesterSizes)
     {
         Name = name;
-        Tok2VecUpstream = tok2vecUpstream;
+        _input = input;
         SuggesterSizes = suggesterSizes;
         _maxout = ThincLayer.Leaf("maxout", "W", "b");
         _norm = ThincLayer.Leaf("layernorm", "G", "b");
@@ -46,7 +48,7 @@ public sealed class SpanCategorizerComponent : IPipelineComponent
             ThincLayer.Chain(ThincLayer.Chain(_maxout, _norm), ThincLayer.Leaf("dropout")));
         var scorer = ThincLayer.Chain(_linear, ThincLayer.Leaf("logistic"));
         Tree = ThincLayer.Chain(
-            ThincLayer.Wrap("with_getitem", ThincLayer.Chain(ThincLayer.Leaf("tok2vec-listener"), ThincLayer.Leaf("list2ragged"))),
+            ThincLayer.Wrap("with_getitem", ThincLayer.Chain(input.Layer, ThincLayer.Leaf("list2ragged"))),
             ThincLayer.Leaf("extract_spans"),
             reducer,
             scorer);
@@ -67,8 +69,8 @@ public sealed class SpanCategorizerComponent : IPipelineComponent
     /// <summary>The model's layer tree, bound to the model file (names as thinc's <c>walk()</c> gives them).</summary>
     public ThincLayer Tree { get; }
 
-    /// <summary>The tok2vec component whose output the listener reads.</summary>
-    public string Tok2VecUpstream { get; }
+    /// <summary>The tok2vec component whose output the listener reads (null for an inline tok2vec).</summary>
+    public string? Tok2VecUpstream => _input.Upstream;
 
     /// <summary>The n-gram lengths the suggester proposes, in the order it proposes them.</summary>
     public IReadOnlyList<int> SuggesterSizes { get; }
@@ -111,12 +113,6 @@ public sealed class SpanCategorizerComponent : IPipelineComponent
             throw context.Unsupported(section);
         }
 
-        var tok2vecSection = $"{section}.tok2vec";
-        if (context.Architecture(tok2vecSection) != "spacy.Tok2VecListener.v1")
-        {
-            throw context.Unsupported(tok2vecSection);
-        }
-
         var reducer = context.Config.String($"{section}.reducer", "@layers");
         if (reducer != "spacy.mean_max_reducer.v1")
         {
@@ -129,7 +125,7 @@ public sealed class SpanCategorizerComponent : IPipelineComponent
             throw context.Error("PRD2435", $"[{section}.scorer] uses the scorer '{scorer ?? "(none)"}', which Prodigy.Build.Sdk cannot run; supported: spacy.LinearLogistic.v1");
         }
 
-        return new SpanCategorizerComponent(context.Name, context.ListenerUpstream(tok2vecSection), SuggesterSizesOf(context));
+        return new SpanCategorizerComponent(context.Name, Tok2VecInput.Create(context, $"{section}.tok2vec"), SuggesterSizesOf(context));
     }
 
     private static IReadOnlyList<int> SuggesterSizesOf(ComponentContext context)
@@ -225,6 +221,7 @@ public sealed class SpanCategorizerComponent : IPipelineComponent
     /// <summary>Takes the weights out of the bound tree and checks them against each other and the labels.</summary>
     internal void LoadWeights(string modelPath, IReadOnlyList<string> labels)
     {
+        _input.LoadWeights(modelPath);
         _maxoutW = _maxout.Floats("W");
         _maxoutB = _maxout.Floats("b");
         _pieces = _maxout.Dim("nP");
@@ -261,6 +258,11 @@ public sealed class SpanCategorizerComponent : IPipelineComponent
         }
 
         Width = reduced / 4;
+        if (Width != _input.Width)
+        {
+            throw new SpacyPipelineException("PRD2437", $"the spancat reducer reads vectors of width {Width}, its tok2vec gives {_input.Width}", modelPath);
+        }
+
         Labels = labels;
     }
 
@@ -330,11 +332,7 @@ public sealed class SpanCategorizerComponent : IPipelineComponent
     {
         var width = Width;
         var n = doc.Length;
-        if (!doc.Tok2VecOutputs.TryGetValue(Tok2VecUpstream, out var tokens) || tokens.Length != n * width)
-        {
-            throw new InvalidOperationException(
-                $"spancat '{Name}' needs the output of '{Tok2VecUpstream}' ({n} x {width}) on each document; run the tok2vec component first");
-        }
+        var tokens = _input.Vectors(doc);
 
         var count = Suggest(n, spans);
         var hidden = _normG.Length;

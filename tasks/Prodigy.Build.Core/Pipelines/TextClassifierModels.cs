@@ -215,10 +215,12 @@ internal sealed class EnsembleTextClassifierModel : ITextClassifierModel
     private float[] _outputB = [];
     private int _pieces;
 
-    private EnsembleTextClassifierModel(BowTextClassifierModel linear, string tok2vecUpstream)
+    private readonly Tok2VecInput _input;
+
+    private EnsembleTextClassifierModel(BowTextClassifierModel linear, Tok2VecInput input)
     {
         _linear = linear;
-        Tok2VecUpstream = tok2vecUpstream;
+        _input = input;
         ExclusiveClasses = linear.ExclusiveClasses;
         _attention = ThincLayer.Leaf("para-attn", "Q");
         _maxout = ThincLayer.Leaf("maxout", "W", "b");
@@ -227,7 +229,7 @@ internal sealed class EnsembleTextClassifierModel : ITextClassifierModel
         // Python's ">>" is left-associative and thinc's chain does not flatten, so each ">>" nests.
         var cnn = ThincLayer.Chain(
             ThincLayer.Chain(
-                ThincLayer.Chain(ThincLayer.Chain(ThincLayer.Leaf("tok2vec-listener"), ThincLayer.Leaf("list2ragged")), _attention),
+                ThincLayer.Chain(ThincLayer.Chain(input.Layer, ThincLayer.Leaf("list2ragged")), _attention),
                 ThincLayer.Leaf("reduce_sum")),
             ThincLayer.Wrap("residual", ThincLayer.Chain(ThincLayer.Chain(_maxout, _norm), ThincLayer.Leaf("dropout"))));
         _output = ExclusiveClasses ? ThincLayer.Leaf("softmax", "W", "b") : ThincLayer.Leaf("linear", "W", "b");
@@ -239,8 +241,8 @@ internal sealed class EnsembleTextClassifierModel : ITextClassifierModel
 
     public bool ExclusiveClasses { get; }
 
-    /// <summary>The tok2vec component whose output the listener reads.</summary>
-    public string Tok2VecUpstream { get; }
+    /// <summary>The tok2vec component whose output the listener reads (null for an inline tok2vec).</summary>
+    public string? Tok2VecUpstream => _input.Upstream;
 
     public int OutputWidth { get; private set; }
 
@@ -256,18 +258,12 @@ internal sealed class EnsembleTextClassifierModel : ITextClassifierModel
             throw context.Unsupported(linearSection);
         }
 
-        var tok2vecSection = $"{section}.tok2vec";
-        if (context.Architecture(tok2vecSection) != "spacy.Tok2VecListener.v1")
-        {
-            // An inline tok2vec (spacy.Tok2Vec.v2) would need the tok2vec component's network here.
-            throw context.Unsupported(tok2vecSection);
-        }
-
-        return new EnsembleTextClassifierModel(BowTextClassifierModel.Build(context, linearSection), context.ListenerUpstream(tok2vecSection));
+        return new EnsembleTextClassifierModel(BowTextClassifierModel.Build(context, linearSection), Tok2VecInput.Create(context, $"{section}.tok2vec"));
     }
 
     public void LoadWeights(string modelPath)
     {
+        _input.LoadWeights(modelPath);
         _linear.LoadWeights(modelPath);
         _query = _attention.Floats("Q");
         Width = _query.Length;
@@ -350,11 +346,7 @@ internal sealed class EnsembleTextClassifierModel : ITextClassifierModel
         }
 
         var width = Width;
-        if (!doc.Tok2VecOutputs.TryGetValue(Tok2VecUpstream, out var tokens) || tokens.Length != n * width)
-        {
-            throw new InvalidOperationException(
-                $"the textcat ensemble needs the output of '{Tok2VecUpstream}' ({n} x {width}) on each document; run the tok2vec component first");
-        }
+        var tokens = _input.Vectors(doc);
 
         var rented = ArrayPool<float>.Shared.Rent(n);
         try

@@ -15,7 +15,7 @@ internal sealed class TransitionParserModel
     private readonly ThincLayer _projection;
     private readonly ThincLayer _lower;
     private readonly ThincLayer? _upper;
-    private readonly Func<PipelineDoc, float[]> _tokenVectors;
+    private readonly Tok2VecInput _input;
     private readonly int _tokenWidth;
     private float[] _projectionW = [];
     private float[] _projectionB = [];
@@ -31,20 +31,20 @@ internal sealed class TransitionParserModel
     private int _pieces;
     private int _classes;
 
-    private TransitionParserModel(ThincLayer tree, ThincLayer projection, ThincLayer lower, ThincLayer? upper, Func<PipelineDoc, float[]> tokenVectors, int tokenWidth)
+    private TransitionParserModel(ThincLayer tree, ThincLayer projection, ThincLayer lower, ThincLayer? upper, Tok2VecInput input)
     {
         Tree = tree;
         _projection = projection;
         _lower = lower;
         _upper = upper;
-        _tokenVectors = tokenVectors;
-        _tokenWidth = tokenWidth;
+        _input = input;
+        _tokenWidth = input.Width;
     }
 
     public ThincLayer Tree { get; }
 
     /// <summary>Builds the tree of the parser model at <paramref name="section"/> (state_type ner).</summary>
-    public static TransitionParserModel Build(ComponentContext context, string section, out Tok2VecModel? inlineTok2Vec)
+    public static TransitionParserModel Build(ComponentContext context, string section)
     {
         if (context.Architecture(section) != "spacy.TransitionBasedParser.v2")
         {
@@ -63,49 +63,19 @@ internal sealed class TransitionParserModel
             throw context.Error("PRD2424", $"[{section}] extra_state_tokens = true is not supported (the six-token NER state); use false, spaCy's default");
         }
 
-        var tok2vecSection = $"{section}.tok2vec";
-        ThincLayer source;
-        Func<PipelineDoc, float[]> vectors;
-        int width;
-        inlineTok2Vec = null;
-        switch (context.Architecture(tok2vecSection))
-        {
-            case "spacy.Tok2VecListener.v1":
-                var upstream = context.ListenerUpstream(tok2vecSection);
-                width = context.Config.Int(tok2vecSection, "width", 96);
-                var upstreamWidth = context.Previous.OfType<Tok2VecComponent>().FirstOrDefault(c => c.Name == upstream)?.Width ?? width;
-                if (upstreamWidth != width)
-                {
-                    throw context.Error("PRD2425", $"[{tok2vecSection}] width = {width}, but the tok2vec component '{upstream}' it listens to has width {upstreamWidth}");
-                }
-
-                source = ThincLayer.Leaf("tok2vec-listener");
-                vectors = doc => doc.Tok2VecOutputs.TryGetValue(upstream, out var output)
-                    ? output
-                    : throw new InvalidOperationException($"component '{context.Name}' needs the output of '{upstream}'; run the tok2vec component first");
-                break;
-            case "spacy.Tok2Vec.v2":
-                var inline = Tok2VecModel.Build(context, tok2vecSection);
-                inlineTok2Vec = inline;
-                source = inline.Tree;
-                width = inline.Width;
-                vectors = inline.Predict;
-                break;
-            default:
-                throw context.Unsupported(tok2vecSection);
-        }
-
+        var input = Tok2VecInput.Create(context, $"{section}.tok2vec");
         var projection = ThincLayer.Leaf("linear", "W", "b");
-        var tok2vec = ThincLayer.Chain(source, ThincLayer.Leaf("list2array"), projection);
+        var tok2vec = ThincLayer.Chain(input.Layer, ThincLayer.Leaf("list2array"), projection);
         var lower = ThincLayer.Leaf("precomputable_affine", "W", "b", "pad");
         var upper = config.Bool(section, "use_upper", true) ? ThincLayer.Leaf("linear", "W", "b") : null;
         var tree = new ThincLayer("parser_model", upper is null ? [tok2vec, lower] : [tok2vec, lower, upper]);
-        return new TransitionParserModel(tree, projection, lower, upper, vectors, width);
+        return new TransitionParserModel(tree, projection, lower, upper, input);
     }
 
     /// <summary>Reads the weights out of the bound tree and checks them against each other and the moves.</summary>
     public void LoadWeights(string modelPath, int classCount, int featureCount)
     {
+        _input.LoadWeights(modelPath);
         _projectionW = _projection.Floats("W");
         _projectionB = _projection.Floats("b");
         _lowerW = _lower.Floats("W");
@@ -165,7 +135,7 @@ internal sealed class TransitionParserModel
         {
             if (doc.Length > 0)
             {
-                var tokens = _tokenVectors(doc);
+                var tokens = _input.Vectors(doc);
                 _projectionDense.Multiply(tokens, doc.Length, projected.AsSpan(offset * inputs, doc.Length * inputs));
             }
 

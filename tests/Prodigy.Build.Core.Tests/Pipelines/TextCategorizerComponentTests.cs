@@ -170,13 +170,34 @@ public sealed class TextCategorizerComponentTests
     }
 
     [Fact]
-    public void Ensemble_with_an_inline_tok2vec_is_PRD2405()
+    public void Ensemble_with_an_inline_tok2vec_puts_the_Tok2Vec_tree_where_the_listener_goes()
     {
-        using var folder = new EnsembleFolder(exclusive: true, tok2vec: "[components.textcat.model.tok2vec]\n@architectures = \"spacy.Tok2Vec.v2\"\n");
-        var error = Assert.Throws<SpacyPipelineException>(() => TextCategorizerComponent.BuildModel(folder.Context));
-        Assert.Equal("PRD2405", error.Code);
-        Assert.Contains("spacy.Tok2Vec.v2", error.Message);
-        Assert.Contains("[components.textcat.model.tok2vec]", error.Message);
+        const string inline = """
+            [components.textcat.model.tok2vec]
+            @architectures = "spacy.Tok2Vec.v2"
+
+            [components.textcat.model.tok2vec.embed]
+            @architectures = "spacy.MultiHashEmbed.v2"
+            width = 64
+            attrs = ["NORM","PREFIX"]
+            rows = [100,50]
+            include_static_vectors = false
+
+            [components.textcat.model.tok2vec.encode]
+            @architectures = "spacy.MaxoutWindowEncoder.v2"
+            width = 64
+            depth = 2
+            window_size = 1
+            maxout_pieces = 3
+
+            """;
+        using var folder = new EnsembleFolder(exclusive: true, tok2vec: inline);
+        var model = TextCategorizerComponent.BuildModel(folder.Context);
+        var block = "residual(expand_window>>maxout>>layernorm>>dropout)";
+        var tok2vec = "extract_features>>list2ragged>>with_array(ints-getitem>>hashembed|ints-getitem>>hashembed)>>with_array(maxout>>layernorm>>dropout)>>ragged2list"
+            + $">>with_array({block}>>{block})";
+        Assert.Contains($"|{tok2vec}>>list2ragged>>para-attn", model.Root.Name, StringComparison.Ordinal);
+        Assert.DoesNotContain("tok2vec-listener", model.Root.Name, StringComparison.Ordinal);
     }
 
     [Fact]
