@@ -48,7 +48,7 @@ public sealed class EntityRecognizerComponent : IPipelineComponent
         }
 
         var moves = ReadMoves(context);
-        var model = TransitionParserModel.Build(context, context.ModelSection);
+        var model = TransitionParserModel.Build(context, context.ModelSection, moves.ClassCount, moves.FeatureCount);
         var data = context.ReadModel(model.Tree);
         var modelPath = Path.Combine(context.Directory, "model");
         model.LoadWeights(modelPath, moves.ClassCount, moves.FeatureCount);

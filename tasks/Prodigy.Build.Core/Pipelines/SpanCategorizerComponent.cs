@@ -31,6 +31,7 @@ public sealed class SpanCategorizerComponent : IPipelineComponent
     private int _pieces;
 
     private readonly Tok2VecInput _input;
+    private double _trainingDropout = 0.1;
 
     private SpanCategorizerComponent(string name, Tok2VecInput input, IReadOnlyList<int> suggesterSizes)
     {
@@ -43,15 +44,51 @@ public sealed class SpanCategorizerComponent : IPipelineComponent
 
         // build_spancat_model: chain(with_getitem(0, tok2vec >> list2ragged), extract_spans, reducer, scorer);
         // mean_max_reducer: concatenate(last, first, mean, max) >> Maxout(normalize=True, dropout=0.0).
-        var reducer = ThincLayer.Chain(
-            ThincLayer.Concatenate(ThincLayer.Leaf("reduce_last"), ThincLayer.Leaf("reduce_first"), ThincLayer.Leaf("reduce_mean"), ThincLayer.Leaf("reduce_max")),
-            ThincLayer.Chain(ThincLayer.Chain(_maxout, _norm), ThincLayer.Leaf("dropout")));
-        var scorer = ThincLayer.Chain(_linear, ThincLayer.Leaf("logistic"));
+        _reductions = ThincLayer.Concatenate(ThincLayer.Leaf("reduce_last"), ThincLayer.Leaf("reduce_first"), ThincLayer.Leaf("reduce_mean"), ThincLayer.Leaf("reduce_max"));
+        _dropout = ThincLayer.Leaf("dropout");
+        _normalized = ThincLayer.Chain(_maxout, _norm);
+        _maxoutChain = ThincLayer.Chain(_normalized, _dropout);
+        _reducer = ThincLayer.Chain(_reductions, _maxoutChain);
+        _scorer = ThincLayer.Chain(_linear, ThincLayer.Leaf("logistic"));
+        _tokens = ThincLayer.Chain(input.Layer, ThincLayer.Leaf("list2ragged"));
         Tree = ThincLayer.Chain(
-            ThincLayer.Wrap("with_getitem", ThincLayer.Chain(input.Layer, ThincLayer.Leaf("list2ragged"))),
+            ThincLayer.Wrap("with_getitem", _tokens).WithAttrs(("idx", 0L)),
             ThincLayer.Leaf("extract_spans"),
-            reducer,
-            scorer);
+            _reducer,
+            _scorer);
+        Tree.WithRefs(("tok2vec", input.Layer), ("reducer", _reducer), ("scorer", _scorer));
+    }
+
+    private readonly ThincLayer _reductions;
+    private readonly ThincLayer _dropout;
+    private readonly ThincLayer _normalized;
+    private readonly ThincLayer _maxoutChain;
+    private readonly ThincLayer _reducer;
+    private readonly ThincLayer _scorer;
+    private readonly ThincLayer _tokens;
+
+    // The dims and attrs thinc saves, from the weights' shapes (maxout W is hidden x pieces x 4·width,
+    // the linear layer's b has one value per label) and the dropout rate training last set.
+    private void SetShapes(int hidden, int pieces, int reduced, int labels, double dropout)
+    {
+        static void Set(ThincLayer layer, params (string, long?)[] dims)
+        {
+            layer.Dims.Clear();
+            layer.WithDims(dims);
+        }
+
+        Set(_tokens, ("nO", _input.Width));
+        Set(_reductions, ("nO", null));
+        Set(_maxout, ("nO", hidden), ("nI", reduced), ("nP", pieces));
+        Set(_norm, ("nI", hidden), ("nO", hidden));
+        Set(_normalized, ("nO", hidden), ("nI", reduced));
+        Set(_maxoutChain, ("nO", hidden), ("nI", reduced));
+        Set(_reducer, ("nO", hidden));
+        Set(_linear, ("nO", labels), ("nI", hidden));
+        Set(_scorer, ("nO", labels), ("nI", hidden));
+        Set(Tree, ("nO", labels));
+        _dropout.Attrs.Clear();
+        _dropout.WithAttrs(("dropout_rate", dropout), ("is_enabled", true));
     }
 
     /// <inheritdoc />
@@ -125,7 +162,10 @@ public sealed class SpanCategorizerComponent : IPipelineComponent
             throw context.Error("PRD2435", $"[{section}.scorer] uses the scorer '{scorer ?? "(none)"}', which Prodigy.Build.Sdk cannot run; supported: spacy.LinearLogistic.v1");
         }
 
-        return new SpanCategorizerComponent(context.Name, Tok2VecInput.Create(context, $"{section}.tok2vec"), SuggesterSizesOf(context));
+        return new SpanCategorizerComponent(context.Name, Tok2VecInput.Create(context, $"{section}.tok2vec"), SuggesterSizesOf(context))
+        {
+            _trainingDropout = context.Config.Double("training", "dropout", 0.1),
+        };
     }
 
     private static IReadOnlyList<int> SuggesterSizesOf(ComponentContext context)
@@ -236,6 +276,7 @@ public sealed class SpanCategorizerComponent : IPipelineComponent
             throw new SpacyPipelineException("PRD2437", $"the spancat params do not fit together: maxout {hidden} x {_pieces} x {reduced}, layernorm {_normG.Length}, linear {_linearB.Length} x {_linearW.Length / Math.Max(1, _linearB.Length)}", modelPath);
         }
 
+        SetShapes(hidden, _pieces, reduced, _linearB.Length, _trainingDropout);
         var width = reduced / 4;
         _reducerBlocks = new DenseWeights[4];
         for (var block = 0; block < 4; block++)

@@ -46,12 +46,40 @@ internal sealed class BowTextClassifierModel : ITextClassifierModel
 
         // build_bow_text_classifier: with_cpu(extract_ngrams >> resizable(sparse_linear)), then
         // ">> with_cpu(softmax_activation | logistic)" when there is an output layer.
-        _extractNgrams = ThincLayer.Leaf("extract_ngrams");
+        _extractNgrams = ThincLayer.Leaf("extract_ngrams").WithAttrs(("ngram_size", (long)ngramSize), ("attr", 65L));
         _sparseLinear = ThincLayer.Leaf("sparse_linear", "W", "b");
-        var linear = ThincLayer.Wrap("with_cpu", ThincLayer.Chain(_extractNgrams, ThincLayer.Wrap("resizable", _sparseLinear)));
+        _resizable = ThincLayer.Wrap("resizable", _sparseLinear);
+        _features = ThincLayer.Chain(_extractNgrams, _resizable);
+        var linear = ThincLayer.Wrap("with_cpu", _features).WithDims(("nO", null));
         Root = hasOutputLayer
             ? ThincLayer.Chain(linear, ThincLayer.Wrap("with_cpu", ThincLayer.Leaf(exclusiveClasses ? "softmax_activation" : "logistic")))
             : linear;
+        Root.WithRefs(("output_layer", _sparseLinear));
+    }
+
+    private readonly ThincLayer _resizable;
+    private readonly ThincLayer _features;
+
+    // The dims that depend on the labels and the table length, from the weights' shapes
+    // (sparse_linear's W holds nO x length values), and the attrs thinc saves.
+    private void SetShapes(int classes, int length, bool v1Indexing)
+    {
+        _sparseLinear.Dims.Clear();
+        _sparseLinear.WithDims(("nO", classes), ("length", length));
+        _sparseLinear.Attrs.Clear();
+        _sparseLinear.WithAttrs(("v1_indexing", v1Indexing));
+        _resizable.Dims.Clear();
+        _resizable.WithDims(("nO", null), ("length", length));
+        _features.Dims.Clear();
+        _features.WithDims(("nO", classes));
+        if (_hasOutputLayer)
+        {
+            Root.Dims.Clear();
+            Root.WithDims(("nO", classes));
+        }
+
+        Root.Attrs.Clear();
+        Root.WithAttrs(("multi_label", !ExclusiveClasses));
     }
 
     public ThincLayer Root { get; }
@@ -107,6 +135,7 @@ internal sealed class BowTextClassifierModel : ITextClassifierModel
 
         _mask = (uint)(length - 1);
         OutputWidth = nO;
+        SetShapes(_bias.Length, _weights.Length / Math.Max(1, _bias.Length), _v1Indexing);
     }
 
     public void Predict(IReadOnlyList<PipelineDoc> docs, Span<float> scores)

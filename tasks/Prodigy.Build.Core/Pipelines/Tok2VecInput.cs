@@ -42,7 +42,7 @@ internal sealed class Tok2VecInput
                     throw context.Error("PRD2425", $"[{section}] width = {width}, but the tok2vec component '{upstream}' it listens to has width {source.Width}");
                 }
 
-                return new Tok2VecInput(ThincLayer.Leaf("tok2vec-listener"), width, null, upstream, context.Name);
+                return new Tok2VecInput(ThincLayer.Leaf("tok2vec-listener").WithDims(("nO", width)), width, null, upstream, context.Name);
             case "spacy.Tok2Vec.v2":
                 var inline = Tok2VecModel.Build(context, section);
                 return new Tok2VecInput(inline.Tree, inline.Width, inline, null, context.Name);

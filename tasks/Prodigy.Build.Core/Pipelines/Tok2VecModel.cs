@@ -123,52 +123,65 @@ internal sealed class Tok2VecModel
         var depth = config.Int(encodeSection, "depth", 4);
         var windowSize = config.Int(encodeSection, "window_size", 1);
         var pieces = config.Int(encodeSection, "maxout_pieces", 3);
-        _ = pieces;
+
+        // The dims and attrs each node saves, as thinc's layers and spaCy's builders set them (the
+        // dropout layers keep the rate training last set: [training] dropout).
+        var dropout = config.Double("training", "dropout", 0.1);
+        var tables = attrs.Length + (includeVectors ? 1 : 0);
 
         // embed: extract_features >> list2ragged >> with_array(concatenate(ints-getitem >> hashembed, ...)) >> with_array(maxout) >> ragged2list
-        var hashEmbeds = attrs.Select(_ => ThincLayer.Leaf("hashembed", "E")).ToArray();
-        var embedTables = ThincLayer.Concatenate(hashEmbeds.Select(h => ThincLayer.Chain(ThincLayer.Leaf("ints-getitem"), h)).ToArray());
-        var (mixMaxout, mixNorm, mix) = NormalizedMaxout();
-        ThincLayer staticVectors = ThincLayer.Leaf("static_vectors", "W");
+        var hashEmbeds = attrs.Select((_, i) => ThincLayer.Leaf("hashembed", "E")
+            .WithDims(("nO", width), ("nV", rows[i]), ("nI", null))
+            .WithAttrs(("column", (long)i), ("seed", (long)(8 + i)), ("dropout_rate", dropout))).ToArray();
+        var embedTables = ThincLayer.Concatenate(hashEmbeds.Select((h, i) => ThincLayer.Chain(ThincLayer.Leaf("ints-getitem"), h)
+            .WithDims(("nO", width)).WithAttrs(("column", (long)i))).ToArray()).WithDims(("nO", attrs.Length * width));
+        var (mixMaxout, mixNorm, mix) = NormalizedMaxout(tables * width, width, pieces: 3, dropout);
+        var staticVectors = ThincLayer.Leaf("static_vectors", "W")
+            .WithDims(("nO", width), ("nM", context.Vocab.Vectors.Width))
+            .WithAttrs(("key_attr", 65L), ("dropout_rate", dropout));
+        var extract = ThincLayer.Leaf("extract_features").WithAttrs(("columns", attrs.Cast<object?>().ToList()));
+        var tablesArray = ThincLayer.Wrap("with_array", embedTables).WithDims(("nO", attrs.Length * width)).WithAttrs(("pad", 0L));
+        var mixArray = ThincLayer.Wrap("with_array", mix).WithDims(("nO", width), ("nI", tables * width)).WithAttrs(("pad", 0L));
         ThincLayer embed;
         if (includeVectors)
         {
-            var features = ThincLayer.Chain(ThincLayer.Leaf("extract_features"), ThincLayer.Leaf("list2ragged"), ThincLayer.Wrap("with_array", embedTables));
-            embed = ThincLayer.Chain(ThincLayer.Concatenate(features, staticVectors), ThincLayer.Wrap("with_array", mix), ThincLayer.Leaf("ragged2list"));
+            var features = ThincLayer.Chain(extract, ThincLayer.Leaf("list2ragged"), tablesArray).WithDims(("nO", attrs.Length * width));
+            embed = ThincLayer.Chain(ThincLayer.Concatenate(features, staticVectors).WithDims(("nO", tables * width)), mixArray, ThincLayer.Leaf("ragged2list"))
+                .WithDims(("nO", width));
         }
         else
         {
-            embed = ThincLayer.Chain(
-                ThincLayer.Leaf("extract_features"),
-                ThincLayer.Leaf("list2ragged"),
-                ThincLayer.Wrap("with_array", embedTables),
-                ThincLayer.Wrap("with_array", mix),
-                ThincLayer.Leaf("ragged2list"));
+            embed = ThincLayer.Chain(extract, ThincLayer.Leaf("list2ragged"), tablesArray, mixArray, ThincLayer.Leaf("ragged2list")).WithDims(("nO", width));
         }
 
-        // encode: with_array(clone(residual(expand_window >> maxout >> layernorm >> dropout), depth))
+        // encode: with_array(clone(residual(expand_window >> maxout >> layernorm >> dropout), depth), pad = window x depth)
         var maxouts = new ThincLayer[depth];
         var norms = new ThincLayer[depth];
         var blocks = new ThincLayer[depth];
+        var windowInputs = width * ((2 * windowSize) + 1);
         for (var i = 0; i < depth; i++)
         {
-            var (maxout, norm, normalized) = NormalizedMaxout();
+            var (maxout, norm, normalized) = NormalizedMaxout(windowInputs, width, pieces, dropout);
             maxouts[i] = maxout;
             norms[i] = norm;
-            blocks[i] = ThincLayer.Wrap("residual", ThincLayer.Chain(ThincLayer.Leaf("expand_window"), normalized));
+            var expand = ThincLayer.Leaf("expand_window").WithAttrs(("window_size", (long)windowSize));
+            blocks[i] = ThincLayer.Wrap("residual", ThincLayer.Chain(expand, normalized).WithDims(("nO", width))).WithDims(("nO", width), ("nI", null));
         }
 
-        var encode = ThincLayer.Wrap("with_array", depth == 1 ? blocks[0] : ThincLayer.Chain(blocks));
-        var tree = ThincLayer.Chain(embed, encode);
+        var encoderBody = depth == 1 ? blocks[0] : ThincLayer.Chain(blocks).WithDims(("nO", width), ("nI", null));
+        var encode = ThincLayer.Wrap("with_array", encoderBody).WithDims(("nO", width), ("nI", null)).WithAttrs(("pad", (long)(windowSize * depth)));
+        var tree = ThincLayer.Chain(embed, encode).WithDims(("nO", width)).WithRefs(("embed", embed), ("encode", encode));
         return new Tok2VecModel(tree, attrs, hashEmbeds, mixMaxout, mixNorm, includeVectors ? staticVectors : null, maxouts, norms, width, windowSize, context.Vocab.Vectors);
     }
 
     // thinc's Maxout(normalize=True, dropout=0.0): chain(chain(maxout, layernorm), dropout).
-    private static (ThincLayer Maxout, ThincLayer Norm, ThincLayer Chain) NormalizedMaxout()
+    internal static (ThincLayer Maxout, ThincLayer Norm, ThincLayer Chain) NormalizedMaxout(int inputs, int outputs, int pieces, double dropout)
     {
-        var maxout = ThincLayer.Leaf("maxout", "W", "b");
-        var norm = ThincLayer.Leaf("layernorm", "G", "b");
-        return (maxout, norm, ThincLayer.Chain(ThincLayer.Chain(maxout, norm), ThincLayer.Leaf("dropout")));
+        var maxout = ThincLayer.Leaf("maxout", "W", "b").WithDims(("nO", outputs), ("nI", inputs), ("nP", pieces));
+        var norm = ThincLayer.Leaf("layernorm", "G", "b").WithDims(("nI", outputs), ("nO", outputs));
+        var dropoutLayer = ThincLayer.Leaf("dropout").WithAttrs(("dropout_rate", dropout), ("is_enabled", true));
+        var chain = ThincLayer.Chain(ThincLayer.Chain(maxout, norm).WithDims(("nO", outputs), ("nI", inputs)), dropoutLayer).WithDims(("nO", outputs), ("nI", inputs));
+        return (maxout, norm, chain);
     }
 
     /// <summary>Reads the weights out of the bound tree and checks their shapes against the config.</summary>

@@ -44,7 +44,7 @@ internal sealed class TransitionParserModel
     public ThincLayer Tree { get; }
 
     /// <summary>Builds the tree of the parser model at <paramref name="section"/> (state_type ner).</summary>
-    public static TransitionParserModel Build(ComponentContext context, string section)
+    public static TransitionParserModel Build(ComponentContext context, string section, int classCount, int featureCount)
     {
         if (context.Architecture(section) != "spacy.TransitionBasedParser.v2")
         {
@@ -64,11 +64,22 @@ internal sealed class TransitionParserModel
         }
 
         var input = Tok2VecInput.Create(context, $"{section}.tok2vec");
-        var projection = ThincLayer.Leaf("linear", "W", "b");
-        var tok2vec = ThincLayer.Chain(input.Layer, ThincLayer.Leaf("list2array"), projection);
-        var lower = ThincLayer.Leaf("precomputable_affine", "W", "b", "pad");
-        var upper = config.Bool(section, "use_upper", true) ? ThincLayer.Leaf("linear", "W", "b") : null;
-        var tree = new ThincLayer("parser_model", upper is null ? [tok2vec, lower] : [tok2vec, lower, upper]);
+        // build_tb_parser_model: tok2vec >> list2array >> Linear(hidden_width), PrecomputableAffine over
+        // the state's nF tokens, and the upper Linear to the classes (unless use_upper = false, when the
+        // lower layer scores the classes itself).
+        var hidden = config.Int(section, "hidden_width", 64);
+        var pieces = config.Int(section, "maxout_pieces", 2);
+        var useUpper = config.Bool(section, "use_upper", true);
+        var projection = ThincLayer.Leaf("linear", "W", "b").WithDims(("nO", hidden), ("nI", input.Width));
+        var tok2vec = ThincLayer.Chain(input.Layer, ThincLayer.Leaf("list2array"), projection).WithDims(("nO", hidden));
+        var lower = ThincLayer.Leaf("precomputable_affine", "W", "b", "pad")
+            .WithDims(("nO", useUpper ? hidden : classCount), ("nI", hidden), ("nF", featureCount), ("nP", pieces))
+            .WithAttrs(("dropout_rate", 0.0));
+        var upper = useUpper ? ThincLayer.Leaf("linear", "W", "b").WithDims(("nO", classCount), ("nI", hidden)) : null;
+        var tree = new ThincLayer("parser_model", upper is null ? [tok2vec, lower] : [tok2vec, lower, upper])
+            .WithDims(("nI", null))
+            .WithRefs(("tok2vec", tok2vec), ("lower", lower), ("upper", upper))
+            .WithAttrs(("has_upper", useUpper));
         return new TransitionParserModel(tree, projection, lower, upper, input);
     }
 

@@ -53,7 +53,7 @@ public sealed class InlineTok2VecTests : IDisposable
         var nerData = ThincModelData.Read(Path.Combine(original, "ner", "model"));
 
         var context = PipelineTestContexts.After(_folder, "ner");
-        var inline = TransitionParserModel.Build(context, "components.ner.model");
+        var inline = TransitionParserModel.Build(context, "components.ner.model", classCount: 6, featureCount: 3);
         var sources = new Dictionary<ThincLayer, ThincNodeData>(ReferenceEqualityComparer.Instance);
         var chain = inline.Tree.Layers[0];
         foreach (var (layer, data) in chain.Layers[0].Walk().Zip(originalTok2Vec.Tree.Walk().Select(l => l.Node)))

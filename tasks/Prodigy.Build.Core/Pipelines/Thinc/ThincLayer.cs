@@ -18,6 +18,87 @@ public sealed class ThincLayer(string name, IReadOnlyList<ThincLayer>? layers = 
     /// <summary>The file's node for this layer, after <see cref="Bind"/>.</summary>
     public ThincNodeData? Data { get; private set; }
 
+    /// <summary>The dims thinc saves for this node, in its order (null for an unset dim); set by the architecture's builder.</summary>
+    public List<KeyValuePair<string, long?>> Dims { get; } = [];
+
+    /// <summary>The attrs thinc saves for this node (Python-typed values: long, double, bool, string, lists), in its order.</summary>
+    public List<KeyValuePair<string, object?>> Attrs { get; } = [];
+
+    /// <summary>The node's refs to other nodes of the tree, in thinc's order.</summary>
+    public List<KeyValuePair<string, ThincLayer?>> Refs { get; } = [];
+
+    /// <summary>Params set for writing (a trained model's own weights); otherwise the bound file's are written.</summary>
+    public Dictionary<string, NdArray> Weights { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Adds dims (builder style).</summary>
+    public ThincLayer WithDims(params (string Name, long? Value)[] dims)
+    {
+        Dims.AddRange(dims.Select(d => new KeyValuePair<string, long?>(d.Name, d.Value)));
+        return this;
+    }
+
+    /// <summary>Adds attrs (builder style).</summary>
+    public ThincLayer WithAttrs(params (string Name, object? Value)[] attrs)
+    {
+        Attrs.AddRange(attrs.Select(a => new KeyValuePair<string, object?>(a.Name, a.Value)));
+        return this;
+    }
+
+    /// <summary>Adds refs (builder style).</summary>
+    public ThincLayer WithRefs(params (string Name, ThincLayer? Layer)[] refs)
+    {
+        Refs.AddRange(refs.Select(r => new KeyValuePair<string, ThincLayer?>(r.Name, r.Layer)));
+        return this;
+    }
+
+    /// <summary>
+    /// The model file of this tree, as thinc's <c>to_bytes</c> would write it: the nodes in walk order
+    /// with the dims, refs and attrs the builders set, and each param from <see cref="Weights"/> (else
+    /// the bound file's). A tree built from a config and given trained weights writes a model file
+    /// that spaCy loads with that config.
+    /// </summary>
+    public ThincModelData ToModelData()
+    {
+        var walk = Walk().ToList();
+        var index = new Dictionary<ThincLayer, int>(ReferenceEqualityComparer.Instance);
+        for (var i = 0; i < walk.Count; i++)
+        {
+            index[walk[i]] = i;
+        }
+
+        var data = new ThincModelData();
+        for (var i = 0; i < walk.Count; i++)
+        {
+            var layer = walk[i];
+            var node = new ThincNodeData
+            {
+                Index = i,
+                Name = layer.Name,
+                Dims = [.. layer.Dims],
+                Refs = layer.Refs.Select(r => new KeyValuePair<string, long?>(r.Key, r.Value is null ? null : index[r.Value])).ToList(),
+                Attrs = layer.Attrs.Select(a => new KeyValuePair<string, byte[]>(a.Key, Encode(a.Value))).ToList(),
+            };
+            foreach (var param in layer.ParamNames)
+            {
+                var value = layer.Weights.GetValueOrDefault(param) ?? layer.Data?.Param(param)
+                    ?? throw new InvalidOperationException($"layer {i} ('{layer.Name}') has no value for its param '{param}'");
+                node.Params.Add(new(param, value));
+            }
+
+            data.Nodes.Add(node);
+        }
+
+        return data;
+    }
+
+    // thinc's serialize_attr: the value msgpack-encoded on its own.
+    private static byte[] Encode(object? value)
+    {
+        var writer = new Serialization.MsgPackWriter(16);
+        writer.WriteValue(value);
+        return writer.ToArray();
+    }
+
     /// <summary>thinc's <c>chain</c>: children run in order, name joined with <c>&gt;&gt;</c>.</summary>
     public static ThincLayer Chain(params ThincLayer[] layers) => new(string.Join(">>", layers.Select(l => l.Name)), layers);
 
