@@ -13,11 +13,29 @@ public sealed class ProdigyTrain : ProdigyTrainerTask
     /// <summary>A model-best/model-last of this SDK to continue from, or a spaCy pipeline folder for its tokenizer.</summary>
     public string? BaseModel { get; set; }
 
+    /// <summary>meta.json's name of the saved models (<c>ProdigyModelName</c>); the trainer's default when empty.</summary>
+    public string? ModelName { get; set; }
+
+    /// <summary>meta.json's version of the saved models (<c>ProdigyModelVersion</c>); the trainer's default when empty.</summary>
+    public string? ModelVersion { get; set; }
+
     protected override string Command => "train";
 
     protected override void AddArguments(List<string> arguments)
     {
         AddCorpusArguments(arguments);
+        if (!string.IsNullOrWhiteSpace(ModelName))
+        {
+            arguments.Add("--name");
+            arguments.Add(ModelName!.Trim());
+        }
+
+        if (!string.IsNullOrWhiteSpace(ModelVersion))
+        {
+            arguments.Add("--version");
+            arguments.Add(ModelVersion!.Trim());
+        }
+
         if (!string.IsNullOrWhiteSpace(BaseModel))
         {
             arguments.Add("--base-model");
@@ -49,5 +67,7 @@ public sealed class ProdigyTrain : ProdigyTrainerTask
         new("ProdigyModelDir", Stage.Relative(ProjectDirectory ?? Directory.GetCurrentDirectory(), Path.GetFullPath(OutputDirectory))),
         new("ProdigyGpuId", GpuId.ToString(CultureInfo.InvariantCulture)),
         new("ProdigyTorchBackend", TorchBackend ?? ""),
+        new("ProdigyModelName", ModelName?.Trim() ?? ""),
+        new("ProdigyModelVersion", ModelVersion?.Trim() ?? ""),
     ];
 }

@@ -25,6 +25,7 @@ public static class TrainerCommandLine
         Usage:
           prodigy-build-train train --config config.cfg --output DIR [--train train.spacy] [--dev dev.spacy]
                                     [--gpu-id -1] [--base-model DIR] [--label-stats] [--metrics FILE.json] [--threads N]
+                                    [--name pipeline] [--version 0.0.0]
           prodigy-build-train evaluate --model DIR --data dev.spacy|data.jsonl [--gpu-id -1] [--metrics FILE.json]
           prodigy-build-train train-curve --config config.cfg --output DIR [--train ...] [--dev ...] [--samples 4]
                                     [--seeds 1] [--show-plot] [--label-stats] [--cache DIR] [--gpu-id -1] [--threads N]
@@ -33,6 +34,8 @@ public static class TrainerCommandLine
         --gpu-id: -1 for the CPU (default), else the CUDA device (needs ProdigyTorchBackend=cuda).
         --base-model: a model-best/model-last to continue from (labels may be added), or a spaCy pipeline
           folder whose tokenizer the model ships (the corpus must be tokenized with it; weights start fresh).
+        --name/--version: meta.json's name and version of model-best/ and model-last/ (spaCy's defaults:
+          pipeline, 0.0.0); the name is letters, digits and underscores.
         evaluate --model: a spaCy pipeline folder (nlp.to_disk, spacy train or Prodigy's train output; runs
           without TorchSharp, tokenizes the texts itself and is scored as spacy evaluate scores it) or a model of this SDK.
         evaluate --data: a .spacy corpus, or a Prodigy JSONL export, converted as data-to-spacy converts it
@@ -138,6 +141,8 @@ public static class TrainerCommandLine
                 LabelsFile = component => LabelsFile(config, component),
                 Log = say,
                 BaseModel = options.GetValueOrDefault("base-model"),
+                ModelName = ModelName(options),
+                ModelVersion = ModelVersion(options),
             },
             train,
             dev,
@@ -334,6 +339,23 @@ public static class TrainerCommandLine
         return json;
     }
 
+    // --name and --version become meta.json's name and version, checked before any training.
+    private static string ModelName(Dictionary<string, string> options)
+    {
+        var name = options.GetValueOrDefault("name") ?? ModelDirectory.DefaultName;
+        return ModelDirectory.IsValidName(name)
+            ? name
+            : throw new TrainerInputException("PRD2311", $"--name '{name}' cannot be a spaCy pipeline name: use letters, digits and underscores, not starting with a digit (e.g. fashion_ner)");
+    }
+
+    private static string ModelVersion(Dictionary<string, string> options)
+    {
+        var version = options.GetValueOrDefault("version") ?? ModelDirectory.DefaultVersion;
+        return ModelDirectory.IsValidVersion(version)
+            ? version
+            : throw new TrainerInputException("PRD2311", $"--version '{version}' is not a version spaCy's packaging accepts: use dotted numbers such as 1.2.0");
+    }
+
     private static torch.Device StartTorch(Dictionary<string, string> options, Action<string> say)
     {
         var gpu = int.Parse(options.GetValueOrDefault("gpu-id") ?? "-1", CultureInfo.InvariantCulture);
@@ -384,7 +406,7 @@ public static class TrainerCommandLine
     private static Dictionary<string, string> ParseOptions(ReadOnlySpan<string> args)
     {
         var flags = new HashSet<string>(StringComparer.Ordinal) { "label-stats", "show-plot" };
-        var known = new HashSet<string>(StringComparer.Ordinal) { "config", "output", "train", "dev", "gpu-id", "base-model", "label-stats", "metrics", "threads", "model", "data", "samples", "seeds", "show-plot", "cache" };
+        var known = new HashSet<string>(StringComparer.Ordinal) { "config", "output", "train", "dev", "gpu-id", "base-model", "label-stats", "metrics", "threads", "model", "data", "samples", "seeds", "show-plot", "cache", "name", "version" };
         var options = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i < args.Length; i++)
         {

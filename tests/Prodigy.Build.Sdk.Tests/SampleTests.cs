@@ -56,6 +56,9 @@ public sealed class SampleTests : IDisposable
 
         var meta = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(models, "model-best", "meta.json")))!;
         Assert.Equal("en", (string?)meta["lang"]);
+        // ProdigyModelName / ProdigyModelVersion default to the project's name and Version.
+        Assert.Equal("nertextcat", (string?)meta["name"]);
+        Assert.Equal("1.0.0", (string?)meta["version"]);
         Assert.True((double)meta["performance"]!["ents_f"]! > 0.5, first.Log);
 
         var second = ProjectBuilder.BuildProject(project, globalProperties: properties).ShouldSucceed();

@@ -86,10 +86,18 @@ public sealed class TrainerCommandLineTests(TorchRuntimeFixture fixture) : IDisp
         var output = new StringWriter();
 
         var code = TrainerCommandLine.Run([
-            "train", "--config", config, "--train", train, "--dev", dev, "--output", Path.Combine(_directory, "model"), "--label-stats"],
+            "train", "--config", config, "--train", train, "--dev", dev, "--output", Path.Combine(_directory, "model"), "--label-stats",
+            "--name", "tiny_ner", "--version", "2.1.0"],
             output, CancellationToken.None);
 
         Assert.True(code == 0, output.ToString());
+        foreach (var folder in new[] { "model-best", "model-last" })
+        {
+            var meta = JsonNode.Parse(File.ReadAllText(Path.Combine(_directory, "model", folder, "meta.json")))!;
+            Assert.Equal("tiny_ner", (string?)meta["name"]);
+            Assert.Equal("2.1.0", (string?)meta["version"]);
+        }
+
         Assert.Contains("E    #       LOSS TOK2VEC  LOSS NER  ENTS_F  ENTS_P  ENTS_R   SCORE", output.ToString(), StringComparison.Ordinal);
         Assert.Contains("ents_per_type", output.ToString(), StringComparison.Ordinal);
         var metrics = JsonNode.Parse(File.ReadAllText(Path.Combine(_directory, "model", "metrics.json")))!;
@@ -266,5 +274,23 @@ public sealed class TrainerCommandLineTests(TorchRuntimeFixture fixture) : IDisp
 
         public void Warning(string code, string message, string? file = null, int line = 0, int column = 0) =>
             throw new InvalidOperationException($"{code}: {message}");
+    }
+
+    [Theory]
+    [InlineData("--name", "fashion-ner")]
+    [InlineData("--name", "1st")]
+    [InlineData("--version", "next")]
+    public void A_name_or_version_spaCy_cannot_package_is_PRD2311(string option, string value)
+    {
+        var train = Path.Combine(_directory, "train.spacy");
+        DocBin.Write(train, TinyData.Examples(10, 3).Select(ToDoc).ToList());
+        var config = Path.Combine(_directory, "config.cfg");
+        File.WriteAllText(config, TinyData.Config(["ner"], maxSteps: 5).Text);
+        var output = new StringWriter();
+        var code = TrainerCommandLine.Run(["train", "--config", config, "--train", train, "--dev", train, "--output", Path.Combine(_directory, "model"), option, value], output, CancellationToken.None);
+        Assert.NotEqual(0, code);
+        Assert.Contains("error PRD2311", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains($"'{value}'", output.ToString(), StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_directory, "model", "model-best")));
     }
 }

@@ -19,7 +19,23 @@ public static class ModelDirectory
     public const string ConfigFile = "config.cfg";
     public const string TokenizerFile = "tokenizer.rules.json";
 
-    public static void Save(string directory, Pipeline pipeline, string configText, string? tokenizerRulesPath, IReadOnlyDictionary<string, double?> scores, double score, int step, int epoch)
+    /// <summary>spaCy's default meta.json name and version (what <c>spacy train</c> writes without <c>[meta]</c>).</summary>
+    public const string DefaultName = "pipeline";
+
+    public const string DefaultVersion = "0.0.0";
+
+    /// <summary>
+    /// Whether <paramref name="name"/> can be meta.json's name: spaCy packages a pipeline as
+    /// <c>{lang}_{name}</c>, a Python package name, so letters, digits and underscores, not starting with a digit.
+    /// </summary>
+    public static bool IsValidName(string name) =>
+        name.Length > 0 && !char.IsAsciiDigit(name[0]) && name.All(c => char.IsAsciiLetterOrDigit(c) || c == '_');
+
+    /// <summary>Whether <paramref name="version"/> is a version spaCy's packaging accepts: dotted numbers with an optional suffix (1.2.3, 1.0.0rc1).</summary>
+    public static bool IsValidVersion(string version) =>
+        System.Text.RegularExpressions.Regex.IsMatch(version, @"^[0-9]+(\.[0-9]+)*([a-zA-Z0-9.+-]*)$");
+
+    public static void Save(string directory, Pipeline pipeline, string configText, string? tokenizerRulesPath, IReadOnlyDictionary<string, double?> scores, double score, int step, int epoch, string name = DefaultName, string version = DefaultVersion)
     {
         var full = Path.GetFullPath(directory);
         var parent = Path.GetDirectoryName(full)!;
@@ -36,8 +52,8 @@ public static class ModelDirectory
             var meta = new JsonObject
             {
                 ["lang"] = pipeline.Settings.Language,
-                ["name"] = "pipeline",
-                ["version"] = "0.0.0",
+                ["name"] = name,
+                ["version"] = version,
                 ["trainer"] = "Prodigy.Build.Trainer " + TrainerVersion,
                 ["pipeline"] = new JsonArray([.. pipeline.Settings.Pipeline.Select(p => JsonValue.Create(p))]),
                 ["labels"] = JsonSerializer.SerializeToNode(pipeline.Labels, JsonOptions),

@@ -28,6 +28,12 @@ public sealed class TrainingRun
 
     public Device Device { get; init; } = CPU;
 
+    /// <summary>meta.json's <c>name</c> (spaCy's package name part: letters, digits and underscores).</summary>
+    public string ModelName { get; init; } = ModelDirectory.DefaultName;
+
+    /// <summary>meta.json's <c>version</c>.</summary>
+    public string ModelVersion { get; init; } = ModelDirectory.DefaultVersion;
+
     /// <summary>Labels from the corpus's label files, by component; null when a component has none.</summary>
     public Func<string, IReadOnlyList<string>?> LabelsFile { get; init; } = _ => null;
 
@@ -139,7 +145,7 @@ public static class PipelineTrainer
                         bestScores = lastScores;
                         if (run.OutputDirectory is not null)
                         {
-                            ModelDirectory.Save(Path.Combine(run.OutputDirectory, "model-best"), pipeline, run.ConfigText, tokenizerRules, lastScores.Values, lastScore, step, epoch);
+                            ModelDirectory.Save(Path.Combine(run.OutputDirectory, "model-best"), pipeline, run.ConfigText, tokenizerRules, lastScores.Values, lastScore, step, epoch, run.ModelName, run.ModelVersion);
                         }
                     }
                 }
@@ -166,7 +172,7 @@ public static class PipelineTrainer
 
         if (run.OutputDirectory is not null && !cancelled && step > 0)
         {
-            ModelDirectory.Save(Path.Combine(run.OutputDirectory, "model-last"), pipeline, run.ConfigText, tokenizerRules, lastScores.Values, lastScore, step, epoch);
+            ModelDirectory.Save(Path.Combine(run.OutputDirectory, "model-last"), pipeline, run.ConfigText, tokenizerRules, lastScores.Values, lastScore, step, epoch, run.ModelName, run.ModelVersion);
         }
 
         return new TrainingResult(double.IsNegativeInfinity(best) ? 0 : best, bestStep, bestScores, step, epoch, stopwatch.Elapsed.TotalSeconds, cancelled);
