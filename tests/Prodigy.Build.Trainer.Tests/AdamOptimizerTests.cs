@@ -60,4 +60,45 @@ public class AdamOptimizerTests(TorchRuntimeFixture fixture)
         // The weights did move (the test would pass trivially if neither optimizer stepped).
         Assert.True(ours[0].abs().sum().item<float>() > 0);
     }
+
+    [Theory]
+    [InlineData(true, 1.0)]
+    [InlineData(false, 1.0)]
+    [InlineData(true, 0.0)]
+    public void Device_path_updates_as_the_fused_path_does(bool decoupledWeightDecay, double gradClip)
+    {
+        // The tensor path is what a CUDA run uses; on the CPU it must give the fused path's weights.
+        Assert.NotNull(_runtime.Info);
+        var loop = new LoopSettings(Seed: 0, Dropout: 0, MaxEpochs: 0, MaxSteps: 0, Patience: 0, EvalFrequency: 200,
+            LearnRate: 0.01, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, L2: 0.01, L2IsWeightDecay: decoupledWeightDecay, GradClip: gradClip,
+            BatchStart: 100, BatchStop: 1000, BatchCompound: 1.001, BatchTolerance: 0.2, DiscardOversize: false);
+        torch.random.manual_seed(11);
+        var shapes = new long[][] { [70_001], [13, 7], [3] };
+        var fusedParameters = shapes.Select(s => new TorchSharp.Modules.Parameter(torch.randn(s))).ToArray();
+        var deviceParameters = fusedParameters.Select(p => new TorchSharp.Modules.Parameter(p.detach().clone())).ToArray();
+        using var fused = new AdamOptimizer(fusedParameters, loop);
+        using var onDevice = new AdamOptimizer(deviceParameters, loop, tensorPathOnly: true);
+        for (var step = 0; step < 25; step++)
+        {
+            fused.ZeroGrad();
+            onDevice.ZeroGrad();
+            var targets = shapes.Select(s => torch.randn(s) * 3).ToArray();
+            for (var i = 0; i < shapes.Length; i++)
+            {
+                ((fusedParameters[i] - targets[i]).pow(2).sum() * 0.5).backward();
+                ((deviceParameters[i] - targets[i]).pow(2).sum() * 0.5).backward();
+            }
+
+            fused.Step();
+            onDevice.Step();
+        }
+
+        for (var i = 0; i < shapes.Length; i++)
+        {
+            var difference = (fusedParameters[i] - deviceParameters[i]).abs().max().item<float>();
+            Assert.True(difference < 1e-5, $"parameter {i}: max difference {difference}");
+        }
+
+        Assert.True(deviceParameters[0].abs().sum().item<float>() > 0);
+    }
 }

@@ -17,7 +17,9 @@ namespace Prodigy.Build.Trainer.Training;
 /// weights, so the optimizer took most of a textcat step (6.7 of 9.5 ms on healthsea). Here each
 /// weight is read and written once per step, vectorised, over chunks in parallel. The arithmetic is
 /// PyTorch's (AdamW / Adam with L2, bias-corrected, eps outside the square root). Parameters that
-/// are not CPU float32 (a CUDA run) go through TorchSharp's optimizer instead.
+/// are not CPU float32 (a CUDA run) take the same update as tensor operations on their own device,
+/// with the clipping factor computed there too, so a GPU step copies nothing to the host. Both paths
+/// are one algorithm; the tests run the tensor path on the CPU against the fused one.
 /// </remarks>
 public sealed class AdamOptimizer : IDisposable
 {
@@ -28,23 +30,23 @@ public sealed class AdamOptimizer : IDisposable
     private readonly float[][] _firstMoment;
     private readonly float[][] _secondMoment;
     private readonly Parameter[] _others;
-    private readonly optim.Optimizer? _fallback;
+    private readonly Tensor[] _otherFirstMoment;
+    private readonly Tensor[] _otherSecondMoment;
     private int _step;
 
-    public AdamOptimizer(IEnumerable<Parameter> parameters, LoopSettings loop)
+    /// <param name="parameters">The parameters to update.</param>
+    /// <param name="loop">The optimizer settings.</param>
+    /// <param name="tensorPathOnly">Update every parameter with tensor operations, CPU ones too (for testing the device path).</param>
+    public AdamOptimizer(IEnumerable<Parameter> parameters, LoopSettings loop, bool tensorPathOnly = false)
     {
         _loop = loop;
         var all = parameters.ToList();
-        _fused = [.. all.Where(IsFusable)];
-        _others = [.. all.Where(p => !IsFusable(p))];
+        _fused = [.. all.Where(p => !tensorPathOnly && IsFusable(p))];
+        _others = [.. all.Where(p => tensorPathOnly || !IsFusable(p))];
         _firstMoment = [.. _fused.Select(p => new float[p.numel()])];
         _secondMoment = [.. _fused.Select(p => new float[p.numel()])];
-        if (_others.Length > 0)
-        {
-            _fallback = loop.L2IsWeightDecay
-                ? optim.AdamW(_others, loop.LearnRate, loop.Beta1, loop.Beta2, loop.Eps, loop.L2)
-                : optim.Adam(_others, loop.LearnRate, loop.Beta1, loop.Beta2, loop.Eps, loop.L2);
-        }
+        _otherFirstMoment = [.. _others.Select(p => torch.zeros_like(p))];
+        _otherSecondMoment = [.. _others.Select(p => torch.zeros_like(p))];
     }
 
     /// <summary>Clears the gradients of every parameter.</summary>
@@ -67,25 +69,33 @@ public sealed class AdamOptimizer : IDisposable
     {
         _step++;
         var scale = 1f;
+        Tensor? deviceScale = null;
         if (_loop.GradClip > 0)
         {
-            var fusedNorms = _fused.Select(SquaredNorm).ToArray();
-            var otherNorms = _others.Select(OtherSquaredNorm).ToArray();
-            var global = Math.Sqrt(fusedNorms.Sum() + otherNorms.Sum());
-            var coefficient = _loop.GradClip / (global + 1e-6);
-            if (coefficient < 1)
+            var fusedSquares = _fused.Select(SquaredNorm).Sum();
+            if (_others.Length == 0)
             {
+                var coefficient = _loop.GradClip / (Math.Sqrt(fusedSquares) + 1e-6);
                 // One factor for all: measured against thinc's per-parameter clipping on the baselines'
                 // NER runs, clipping by the global norm (PyTorch's clip_grad_norm_) scored higher.
-                scale = (float)coefficient;
-                using var noGrad = torch.no_grad();
-                foreach (var parameter in _others)
+                scale = coefficient < 1 ? (float)coefficient : 1f;
+            }
+            else
+            {
+                // The factor stays a tensor on the parameters' device: reading it back would make every
+                // GPU step wait for the device.
+                using var otherSquares = OtherSquaredNorms();
+                using var total = otherSquares + fusedSquares;
+                using var norm = total.sqrt();
+                using var denominator = norm + 1e-6;
+                using var ratio = _loop.GradClip / denominator;
+                using var clamped = ratio.clamp_max(1.0);
+                deviceScale = clamped.to(ScalarType.Float32);
+                if (_fused.Length > 0)
                 {
-                    using var grad = parameter.grad;
-                    if (grad is not null)
-                    {
-                        using var scaled = grad.mul_(coefficient);
-                    }
+                    // Parameters on both sides (a test setup on the CPU): the fused ones need the factor here.
+                    using var onCpu = deviceScale.cpu();
+                    scale = onCpu.item<float>();
                 }
             }
         }
@@ -125,26 +135,72 @@ public sealed class AdamOptimizer : IDisposable
             });
         }
 
-        _fallback?.step();
+        StepOnDevice(update, deviceScale);
+        deviceScale?.Dispose();
     }
 
-    public void Dispose() => _fallback?.Dispose();
+    public void Dispose()
+    {
+        foreach (var moment in _otherFirstMoment.Concat(_otherSecondMoment))
+        {
+            moment.Dispose();
+        }
+    }
+
+    // The fused update's arithmetic as tensor operations, on each parameter's own device.
+    private void StepOnDevice(Update update, Tensor? deviceScale)
+    {
+        using var noGrad = torch.no_grad();
+        for (var p = 0; p < _others.Length; p++)
+        {
+            using var grad = _others[p].grad;
+            if (grad is null)
+            {
+                continue;
+            }
+
+            var weights = _others[p];
+            using var clipped = deviceScale is null ? grad.mul(update.Scale) : grad.mul(deviceScale.to(grad.device));
+            using var gradient = update.GradientL2 != 0 ? clipped.add(weights, update.GradientL2) : clipped.alias();
+            // In-place ops return their own tensor (the parameter or a moment), which must not be disposed.
+            if (update.Decay != 1f)
+            {
+                weights.mul_(update.Decay);
+            }
+
+            _otherFirstMoment[p].mul_(update.Beta1).add_(gradient, 1 - update.Beta1);
+            _otherSecondMoment[p].mul_(update.Beta2).addcmul_(gradient, gradient, 1 - update.Beta2);
+            using var denominator = _otherSecondMoment[p].sqrt();
+            denominator.mul_(update.InverseSqrtCorrection2).add_(update.Eps);
+            weights.addcdiv_(_otherFirstMoment[p], denominator, -update.StepSize);
+        }
+    }
 
     private static bool IsFusable(Parameter parameter) =>
         parameter.device_type == DeviceType.CPU && parameter.dtype == ScalarType.Float32 && parameter.is_contiguous();
 
-    private static double OtherSquaredNorm(Parameter parameter)
+    // The squared norm of the tensor-path gradients, summed on their device (the first parameter's).
+    private Tensor OtherSquaredNorms()
     {
-        using var grad = parameter.grad;
-        if (grad is null)
+        var device = _others[0].device;
+        var total = torch.zeros(1, ScalarType.Float64, device);
+        foreach (var parameter in _others)
         {
-            return 0;
+            using var grad = parameter.grad;
+            if (grad is null)
+            {
+                continue;
+            }
+
+            using var asDouble = grad.to(ScalarType.Float64);
+            using var squares = asDouble.pow(2);
+            using var sum = squares.sum();
+            using var here = sum.to(device);
+            // In-place ops return the tensor itself: nothing new to dispose.
+            total.add_(here);
         }
 
-        using var squares = grad.pow(2);
-        using var sum = squares.sum();
-        using var onCpu = sum.cpu();
-        return onCpu.item<float>();
+        return total;
     }
 
     private static double SquaredNorm(Parameter parameter)
