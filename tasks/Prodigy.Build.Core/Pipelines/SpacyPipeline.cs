@@ -50,13 +50,36 @@ public sealed class SpacyPipeline
     public string Language => Config.String("nlp", "lang") ?? "xx";
 
     /// <summary>Whether <paramref name="directory"/> looks like a spaCy pipeline folder (config.cfg and meta.json).</summary>
-    public static bool IsPipelineFolder(string directory) =>
-        File.Exists(Path.Combine(directory, "config.cfg")) && File.Exists(Path.Combine(directory, "meta.json"));
+    public static bool IsPipelineFolder(string directory)
+    {
+        var folder = ResolvePackageFolder(directory);
+        return File.Exists(Path.Combine(folder, "config.cfg")) && File.Exists(Path.Combine(folder, "meta.json"));
+    }
+
+    /// <summary>
+    /// The pipeline folder itself for a folder in spaCy's package layout: an installed or unpacked
+    /// <c>en_core_web_sm/</c> holds its data in <c>en_core_web_sm-3.5.0/</c> (name-version) beside
+    /// <c>__init__.py</c> and <c>meta.json</c>. Any other folder is returned as it is.
+    /// </summary>
+    public static string ResolvePackageFolder(string directory)
+    {
+        if (File.Exists(Path.Combine(directory, "config.cfg")) || !System.IO.Directory.Exists(directory))
+        {
+            return directory;
+        }
+
+        var name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory)));
+        var data = System.IO.Directory.EnumerateDirectories(directory, name + "-*")
+            .Where(d => File.Exists(Path.Combine(d, "config.cfg")))
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        return data.Count == 1 ? data[0] : directory;
+    }
 
     /// <summary>Loads a pipeline folder; errors are <see cref="SpacyPipelineException"/>s naming the file.</summary>
     public static SpacyPipeline Load(string directory)
     {
-        directory = Path.GetFullPath(directory);
+        directory = ResolvePackageFolder(Path.GetFullPath(directory));
         var configPath = Path.Combine(directory, "config.cfg");
         if (!File.Exists(configPath))
         {

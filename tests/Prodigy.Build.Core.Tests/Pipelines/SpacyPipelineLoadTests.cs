@@ -95,4 +95,28 @@ public sealed class SpacyPipelineLoadTests
         var error = Assert.Throws<SpacyPipelineException>(() => SpacyPipeline.Load(SharedPipelines.Root));
         Assert.Equal("PRD2407", error.Code);
     }
+
+    [Fact]
+    public void A_folder_in_spaCys_package_layout_loads_its_name_version_folder()
+    {
+        var package = Path.Combine(Path.GetTempPath(), $"prodigy-package-{Guid.NewGuid():N}", "en_fashion_ner");
+        var data = Path.Combine(package, "en_fashion_ner-1.2.0");
+        try
+        {
+            var copy = PipelineTestContexts.CopyOf("ner");
+            Directory.CreateDirectory(package);
+            Directory.Move(copy, data);
+            File.WriteAllText(Path.Combine(package, "__init__.py"), "");
+            File.Copy(Path.Combine(data, "meta.json"), Path.Combine(package, "meta.json"));
+
+            Assert.True(SpacyPipeline.IsPipelineFolder(package));
+            var nlp = SpacyPipeline.Load(package);
+            Assert.Equal(data, nlp.Directory);
+            Assert.Equal(["tok2vec", "ner"], nlp.Components.Select(c => c.Name));
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(package)!, recursive: true);
+        }
+    }
 }
