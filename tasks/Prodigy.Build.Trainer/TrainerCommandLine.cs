@@ -278,8 +278,7 @@ public static class TrainerCommandLine
         var model = Required(options, "model");
         var data = Required(options, "data");
         // A spaCy pipeline folder runs in managed code: TorchSharp is started only for this SDK's own models.
-        var isSpacyPipeline = !File.Exists(Path.Combine(model, ModelDirectory.WeightsFile)) && Core.Pipelines.SpacyPipeline.IsPipelineFolder(model);
-        var device = isSpacyPipeline ? null : StartTorch(options, say);
+        var device = TrainedPipeline.IsSpacyPipelineFolder(model) ? null : StartTorch(options, say);
         using var pipeline = TrainedPipeline.Load(model, device);
         var examples = data.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase)
             ? ProdigyEvaluationData.Read(data, model, pipeline.Settings, say)

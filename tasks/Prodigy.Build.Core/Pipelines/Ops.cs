@@ -10,10 +10,22 @@ public static class Ops
 {
     /// <summary>
     /// <c>y[r, o] = bias[o] + Σ_i x[r, i] · w[o, i]</c> for <paramref name="rows"/> rows: thinc's
-    /// <c>Linear</c> (<c>W</c> is nO x nI) and the affine part of <c>Maxout</c> (nO·nP x nI).
+    /// <c>Linear</c> (<c>W</c> is nO x nI) and the affine part of <c>Maxout</c> (nO·nP x nI), one
+    /// vectorised dot product per output. For the small and one-off layers (the parser's class scores,
+    /// output layers); the large ones are prepared once as <see cref="DenseWeights"/>.
     /// </summary>
-    public static void Affine(ReadOnlySpan<float> x, int rows, int nI, ReadOnlySpan<float> w, int nO, ReadOnlySpan<float> bias, Span<float> y) =>
-        AffineKernel.Run(x, rows, nI, w, nO, bias, y);
+    public static void Affine(ReadOnlySpan<float> x, int rows, int nI, ReadOnlySpan<float> w, int nO, ReadOnlySpan<float> bias, Span<float> y)
+    {
+        for (var r = 0; r < rows; r++)
+        {
+            var xr = x.Slice(r * nI, nI);
+            var yr = y.Slice(r * nO, nO);
+            for (var o = 0; o < nO; o++)
+            {
+                yr[o] = TensorPrimitives.Dot(xr, w.Slice(o * nI, nI)) + (bias.IsEmpty ? 0f : bias[o]);
+            }
+        }
+    }
 
     /// <summary>Max over the <paramref name="pieces"/> of each output: <paramref name="z"/> is rows x nO x nP.</summary>
     public static void MaxPieces(ReadOnlySpan<float> z, int rows, int nO, int pieces, Span<float> y)

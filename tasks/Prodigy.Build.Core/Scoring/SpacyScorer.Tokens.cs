@@ -18,26 +18,19 @@ public static partial class SpacyScorer
         foreach (var (pred, gold) in examples)
         {
             var predToGold = TokenAlignment.PredictedToGold(pred.Words, gold.Words);
-            var goldSpans = CharacterSpans(gold).ToHashSet();
+            var goldSpans = CharacterSpans(gold).Select(s => (s.Start, s.End)).ToHashSet();
             var predSpans = new HashSet<(int, int)>();
-            var offset = 0;
-            for (var i = 0; i < pred.Length; i++)
+            foreach (var (index, start, end) in CharacterSpans(pred))
             {
-                var word = pred.Words[i];
-                if (!string.IsNullOrEmpty(word) && !IsSpace(word))
+                predSpans.Add((start, end));
+                if (predToGold[index].Length == 1)
                 {
-                    predSpans.Add((offset, offset + word.Length));
-                    if (predToGold[i].Length == 1)
-                    {
-                        accuracy.TruePositives++;
-                    }
-                    else
-                    {
-                        accuracy.FalsePositives++;
-                    }
+                    accuracy.TruePositives++;
                 }
-
-                offset += word.Length + (pred.Spaces is { } s && s[i] ? 1 : 0);
+                else
+                {
+                    accuracy.FalsePositives++;
+                }
             }
 
             spans.ScoreSets(predSpans, goldSpans);
@@ -51,7 +44,8 @@ public static partial class SpacyScorer
     // Python's str.isspace(): every character is whitespace (the texts' own offsets are UTF-16 on both sides).
     private static bool IsSpace(string word) => word.All(c => Text.PythonText.IsSpace(c));
 
-    private static IEnumerable<(int Start, int End)> CharacterSpans(ScoreDoc doc)
+    // The non-space tokens with their character offsets in the text the words and spaces spell.
+    private static IEnumerable<(int Index, int Start, int End)> CharacterSpans(ScoreDoc doc)
     {
         var offset = 0;
         for (var i = 0; i < doc.Length; i++)
@@ -59,7 +53,7 @@ public static partial class SpacyScorer
             var word = doc.Words[i];
             if (!string.IsNullOrEmpty(word) && !IsSpace(word))
             {
-                yield return (offset, offset + word.Length);
+                yield return (i, offset, offset + word.Length);
             }
 
             offset += word.Length + (doc.Spaces is { } s && s[i] ? 1 : 0);

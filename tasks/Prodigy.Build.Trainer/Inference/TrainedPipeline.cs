@@ -62,13 +62,17 @@ public sealed class TrainedPipeline : IDisposable
     /// <summary>The spaCy pipeline, when the folder is one (null for a TorchSharp model of this SDK).</summary>
     public SpacyPipeline? SpacyPipeline => _spacyPipeline;
 
+    /// <summary>Whether <paramref name="directory"/> is a spaCy pipeline folder rather than a model of this SDK (which has weights.bin).</summary>
+    public static bool IsSpacyPipelineFolder(string directory) =>
+        !File.Exists(Path.Combine(directory, ModelDirectory.WeightsFile)) && SpacyPipeline.IsPipelineFolder(directory);
+
     /// <summary>
     /// Loads a model folder: a spaCy pipeline folder (no TorchSharp needed), or a model of this SDK's
     /// trainer (starts TorchSharp first, on the CPU unless <paramref name="device"/> says otherwise).
     /// </summary>
     public static TrainedPipeline Load(string directory, Device? device = null, TorchRuntimeOptions? runtime = null)
     {
-        if (!File.Exists(Path.Combine(directory, ModelDirectory.WeightsFile)) && SpacyPipeline.IsPipelineFolder(directory))
+        if (IsSpacyPipelineFolder(directory))
         {
             return LoadSpacy(directory);
         }

@@ -142,20 +142,9 @@ public sealed class ThincModelData
             writer.WriteString("name");
             writer.WriteString(node.Name);
             writer.WriteString("dims");
-            writer.WriteMapHeader(node.Dims.Count);
-            foreach (var (key, value) in node.Dims)
-            {
-                writer.WriteString(key);
-                WriteOptional(writer, value);
-            }
-
+            WriteOptionalInts(writer, node.Dims);
             writer.WriteString("refs");
-            writer.WriteMapHeader(node.Refs.Count);
-            foreach (var (key, value) in node.Refs)
-            {
-                writer.WriteString(key);
-                WriteOptional(writer, value);
-            }
+            WriteOptionalInts(writer, node.Refs);
         }
 
         writer.WriteString("attrs");
@@ -233,15 +222,21 @@ public sealed class ThincModelData
         }
     }
 
-    private static void WriteOptional(MsgPackWriter writer, long? value)
+    // A map of names to integers or None (a node's dims, or its refs as walk indices).
+    private static void WriteOptionalInts(MsgPackWriter writer, List<KeyValuePair<string, long?>> map)
     {
-        if (value is { } v)
+        writer.WriteMapHeader(map.Count);
+        foreach (var (key, value) in map)
         {
-            writer.WriteInt64(v);
-        }
-        else
-        {
-            writer.WriteNil();
+            writer.WriteString(key);
+            if (value is { } v)
+            {
+                writer.WriteInt64(v);
+            }
+            else
+            {
+                writer.WriteNil();
+            }
         }
     }
 
