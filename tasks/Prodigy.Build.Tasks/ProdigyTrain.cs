@@ -48,12 +48,19 @@ public sealed class ProdigyTrain : ProdigyTrainerTask
         var inputs = CorpusStageInputs();
         if (!string.IsNullOrWhiteSpace(BaseModel))
         {
-            // A model of this SDK is read whole; of a spaCy pipeline only the tokenizer is used.
+            // A base model is read whole: a spaCy pipeline folder's components are sourced with their weights.
             var folder = Path.GetFullPath(BaseModel!.Trim());
-            List<string> files = File.Exists(Path.Combine(folder, "weights.bin")) ? ["weights.bin", "labels.json", "config.cfg"] : ["tokenizer"];
+            List<string> files = File.Exists(Path.Combine(folder, "weights.bin")) ? ["weights.bin", "labels.json", "config.cfg"] : [];
             if (files.Count > 1 && File.Exists(Path.Combine(folder, "tokenizer.rules.json")))
             {
                 files.Add("tokenizer.rules.json");
+            }
+
+            if (files.Count == 0 && Directory.Exists(folder))
+            {
+                files.AddRange(Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
+                    .Select(f => f.Substring(folder.Length).TrimStart(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar))
+                    .OrderBy(f => f, StringComparer.Ordinal));
             }
 
             inputs.AddRange(files.Select(file => new StageInput(Path.Combine(folder, file), "base model")));

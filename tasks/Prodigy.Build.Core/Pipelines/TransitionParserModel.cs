@@ -83,6 +83,34 @@ internal sealed class TransitionParserModel
         return new TransitionParserModel(tree, projection, lower, upper, input);
     }
 
+    /// <summary>The tok2vec this model reads (a listener or inline).</summary>
+    internal Tok2VecInput Input => _input;
+
+    /// <summary>
+    /// The params: <c>projection.W/b</c> (tok2vec width to hidden), <c>lower.W</c> (nF x nO x nP x nI),
+    /// <c>lower.b</c>, <c>lower.pad</c>, <c>upper.W/b</c> (classes x hidden), and an inline tok2vec's.
+    /// </summary>
+    internal void CollectParameters(List<ModelParameter> into)
+    {
+        _input.CollectParameters(into);
+        var hidden = ModelParameter.DimOf(_projection, "nO");
+        into.Add(new("projection.W", _projection, "W", [hidden, ModelParameter.DimOf(_projection, "nI")]));
+        into.Add(new("projection.b", _projection, "b", [hidden]));
+        var nF = ModelParameter.DimOf(_lower, "nF");
+        var nO = ModelParameter.DimOf(_lower, "nO");
+        var nP = ModelParameter.DimOf(_lower, "nP");
+        var nI = ModelParameter.DimOf(_lower, "nI");
+        into.Add(new("lower.W", _lower, "W", [nF, nO, nP, nI]));
+        into.Add(new("lower.b", _lower, "b", [nO, nP]));
+        into.Add(new("lower.pad", _lower, "pad", [1, nF, nO, nP]));
+        if (_upper is not null)
+        {
+            var classes = ModelParameter.DimOf(_upper, "nO");
+            into.Add(new("upper.W", _upper, "W", [classes, ModelParameter.DimOf(_upper, "nI")]));
+            into.Add(new("upper.b", _upper, "b", [classes]));
+        }
+    }
+
     /// <summary>Reads the weights out of the bound tree and checks them against each other and the moves.</summary>
     public void LoadWeights(string modelPath, int classCount, int featureCount)
     {

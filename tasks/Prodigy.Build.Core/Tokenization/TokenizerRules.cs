@@ -192,6 +192,44 @@ public sealed class TokenizerRules
             : throw new TokenizerRulesException($"{source}: '{name}' must be a string or null.");
     }
 
+    /// <summary>
+    /// The rules as the <c>tokenizer</c> file of a spaCy pipeline folder (what <c>Tokenizer.to_bytes</c>
+    /// writes): the five patterns, the special cases as lists of {ORTH, NORM} attribute maps, and
+    /// faster_heuristics. <see cref="FromMsgPack"/> reads it back to equal rules.
+    /// </summary>
+    public byte[] ToMsgPack()
+    {
+        var exceptions = new List<KeyValuePair<object?, object?>>();
+        foreach (var (text, tokens) in SpecialCases.OrderBy(c => c.Key, StringComparer.Ordinal))
+        {
+            var maps = new List<object?>();
+            foreach (var token in tokens)
+            {
+                var attrs = new List<KeyValuePair<object?, object?>> { new((long)OrthAttribute, token.Orth) };
+                if (token.Norm is { } norm)
+                {
+                    attrs.Add(new((long)NormAttribute, norm));
+                }
+
+                maps.Add(attrs);
+            }
+
+            exceptions.Add(new(text, maps));
+        }
+
+        var map = new List<KeyValuePair<object?, object?>>
+        {
+            new("prefix_search", PrefixSearch),
+            new("suffix_search", SuffixSearch),
+            new("infix_finditer", InfixFinditer),
+            new("token_match", TokenMatch),
+            new("url_match", UrlMatch),
+            new("exceptions", exceptions),
+            new("faster_heuristics", FasterHeuristics),
+        };
+        return Pipelines.SpacyVocab.EncodeMsgPack(map);
+    }
+
     /// <summary>Reads the <c>tokenizer</c> file that spaCy's <c>nlp.to_disk</c> writes (msgpack).</summary>
     public static TokenizerRules FromMsgPack(byte[] data, string source)
     {

@@ -19,6 +19,9 @@ public static class ModelDirectory
     public const string ConfigFile = "config.cfg";
     public const string TokenizerFile = "tokenizer.rules.json";
 
+    /// <summary>Beside a spaCy-format model-best/ or model-last/: the weighted score, step, epoch and trainer of the saved weights.</summary>
+    public const string MetricsFile = "metrics.json";
+
     /// <summary>spaCy's default meta.json name and version (what <c>spacy train</c> writes without <c>[meta]</c>).</summary>
     public const string DefaultName = "pipeline";
 

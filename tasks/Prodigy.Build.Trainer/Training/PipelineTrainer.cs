@@ -58,6 +58,12 @@ public static class PipelineTrainer
 {
     public static TrainingResult Train(TrainingRun run, IReadOnlyList<Example> train, IReadOnlyList<Example> dev, CancellationToken cancellationToken = default)
     {
+        if (SpacyFormatTrainer.Applies(run, out var reason))
+        {
+            return SpacyFormatTrainer.Train(run, train, dev, cancellationToken);
+        }
+
+        run.Log($"Training {reason} with the TorchSharp-format trainer: the model folders are not spaCy pipelines");
         var settings = run.Settings;
         var loop = settings.Loop;
         var stopwatch = Stopwatch.StartNew();

@@ -1,0 +1,127 @@
+using System.Runtime.InteropServices;
+using Prodigy.Build.Core.Hashing;
+using Prodigy.Build.Core.Pipelines;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Prodigy.Build.Trainer.Model.SpacyFormat;
+
+/// <summary>
+/// <c>spacy.TextCatBOW.v2</c> in torch: thinc's <c>extract_ngrams</c> (ORTH ids and MurmurHash64A of
+/// each n-gram's ids, unique, counted) into <c>SparseLinear</c> with v1 indexing (each key's two
+/// hashes pick rows; class c reads the weight c places on), then softmax or logistic. The loss is
+/// spaCy's textcat loss: gradient <c>scores - truths</c> where a label is known, value its mean square.
+/// </summary>
+public sealed class TorchBowTextcat(ThincParameters parameters, int ngramSize, bool exclusive, bool supportsMissingLabels)
+{
+    private readonly int _classes = (int)parameters["sparse_linear.b"].shape[0];
+    private readonly long _length = parameters["sparse_linear.W"].shape[0] / Math.Max(1, parameters["sparse_linear.b"].shape[0]);
+
+    public IReadOnlyList<string> Labels => parameters.Plan.Labels;
+
+    /// <summary>The probabilities: [docs, classes].</summary>
+    public Tensor Forward(IReadOnlyList<TrainingDoc> docs)
+    {
+        var w = parameters["sparse_linear.W"];
+        var b = parameters["sparse_linear.b"];
+        using var scope = NewDisposeScope();
+        var rows = new List<long>();
+        var values = new List<float>();
+        var owners = new List<long>();
+        for (var d = 0; d < docs.Count; d++)
+        {
+            var (docRows, docValues) = docs[d].Cached(this, () => Features(docs[d].Doc)).ToValueTuple();
+            rows.AddRange(docRows);
+            values.AddRange(docValues);
+            for (var i = 0; i < docRows.Length; i++)
+            {
+                owners.Add(d);
+            }
+        }
+
+        var scores = b.unsqueeze(0).expand(docs.Count, _classes);
+        if (rows.Count > 0)
+        {
+            var device = w.device;
+            var offsets = torch.arange(_classes, dtype: ScalarType.Int64, device: device).unsqueeze(0);
+            var index = torch.tensor(rows.ToArray(), device: device).unsqueeze(1) + offsets;
+            var weighted = w.index_select(0, index.view(-1)).view(rows.Count, _classes) * torch.tensor(values.ToArray(), device: device).unsqueeze(1);
+            scores = scores + torch.zeros([docs.Count, _classes], device: device).index_add(0, torch.tensor(owners.ToArray(), device: device), weighted, 1);
+        }
+
+        var probabilities = exclusive ? scores.softmax(1) : scores.sigmoid();
+        return probabilities.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The surrogate to backpropagate (its gradient is spaCy's) and the loss to report; null when no doc has a label.</summary>
+    public (Tensor Surrogate, double Loss)? Update(IReadOnlyList<TrainingDoc> docs)
+    {
+        var truth = new float[docs.Count * _classes];
+        var known = new float[docs.Count * _classes];
+        var any = false;
+        for (var d = 0; d < docs.Count; d++)
+        {
+            var cats = docs[d].Example.Cats;
+            for (var c = 0; c < _classes; c++)
+            {
+                if (cats.TryGetValue(Labels[c], out var value))
+                {
+                    truth[(d * _classes) + c] = (float)value;
+                    known[(d * _classes) + c] = 1;
+                    any = true;
+                }
+                else if (!supportsMissingLabels)
+                {
+                    // The exclusive textcat reads a label not given as 0 (spaCy's support_missing_values = False).
+                    known[(d * _classes) + c] = 1;
+                }
+            }
+        }
+
+        if (!any)
+        {
+            return null;
+        }
+
+        var probabilities = Forward(docs);
+        var device = probabilities.device;
+        using var d_scores = (probabilities.detach() - torch.tensor(truth, [docs.Count, _classes], device: device)) * torch.tensor(known, [docs.Count, _classes], device: device);
+        var loss = d_scores.pow(2).mean().item<float>();
+        return ((probabilities * d_scores).sum(), loss);
+    }
+
+    // extract_ngrams then SparseLinear's indexing: each unique key (ascending) with its count, at its two hashed rows.
+    private Tuple<long[], float[]> Features(PipelineDoc doc)
+    {
+        var ids = doc.AttrIds("ORTH");
+        var keys = new List<ulong>(ids);
+        for (var n = 2; n <= ngramSize; n++)
+        {
+            for (var i = 0; i + n <= ids.Length; i++)
+            {
+                keys.Add(MurmurHash.Hash64A(MemoryMarshal.AsBytes(ids.AsSpan(i, n)), 0));
+            }
+        }
+
+        keys.Sort();
+        var rows = new List<long>();
+        var values = new List<float>();
+        var mask = (uint)(_length - 1);
+        for (var i = 0; i < keys.Count;)
+        {
+            var run = 1;
+            while (i + run < keys.Count && keys[i + run] == keys[i])
+            {
+                run++;
+            }
+
+            rows.Add(MurmurHash.Hash3X86_32(keys[i], 0) & mask);
+            values.Add(run);
+            rows.Add(MurmurHash.Hash3X86_32(keys[i], 1) & mask);
+            values.Add(run);
+            i += run;
+        }
+
+        return Tuple.Create(rows.ToArray(), values.ToArray());
+    }
+}

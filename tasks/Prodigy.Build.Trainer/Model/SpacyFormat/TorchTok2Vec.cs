@@ -1,0 +1,189 @@
+using Prodigy.Build.Core.Hashing;
+using Prodigy.Build.Core.Pipelines;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Prodigy.Build.Trainer.Model.SpacyFormat;
+
+/// <summary>
+/// <c>spacy.Tok2Vec.v2</c> (MultiHashEmbed.v2 + MaxoutWindowEncoder.v2) in torch, over the params of
+/// a planned tree: each table's four hashed rows summed (thinc's <c>ops.hash(ids, seed) % nV</c> and
+/// <c>gather_add</c>, with HashEmbed's per-batch column dropout), the normalized maxout mixing them,
+/// then the residual window blocks over the batch flattened as thinc's <c>with_array(pad=window x
+/// depth)</c> flattens it (zero rows between documents, transformed by every block like any row).
+/// </summary>
+public sealed class TorchTok2Vec
+{
+    private readonly ThincParameters _parameters;
+    private readonly string _prefix;
+    private readonly (int Column, uint Seed, int Rows)[] _tables;
+    private readonly string[] _attrs;
+
+    public TorchTok2Vec(ThincParameters parameters, string prefix, IReadOnlyList<string> attrs, int windowSize, int depth)
+    {
+        _parameters = parameters;
+        _prefix = prefix;
+        _attrs = [.. attrs];
+        WindowSize = windowSize;
+        Depth = depth;
+        var tables = new List<(int, uint, int)>();
+        for (var i = 0; parameters.Plan.Parameters.FirstOrDefault(p => p.Key == $"{prefix}embed.hashembed.{i}.E") is { } table; i++)
+        {
+            var column = (int)(long)table.Layer.Attrs.First(a => a.Key == "column").Value!;
+            var seed = (uint)(long)table.Layer.Attrs.First(a => a.Key == "seed").Value!;
+            tables.Add((column, seed, (int)table.Shape[0]));
+        }
+
+        _tables = [.. tables];
+        Width = (int)parameters[$"{prefix}embed.layernorm.G"].shape[0];
+    }
+
+    public int Width { get; }
+
+    public int WindowSize { get; }
+
+    public int Depth { get; }
+
+    /// <summary>The rows of each table for each token of <paramref name="doc"/>: [table][token x 4].</summary>
+    public long[][] HashRows(PipelineDoc doc)
+    {
+        var result = new long[_tables.Length][];
+        Span<uint> hashes = stackalloc uint[4];
+        for (var t = 0; t < _tables.Length; t++)
+        {
+            var (column, seed, rows) = _tables[t];
+            var ids = doc.AttrIds(_attrs[column]);
+            var table = result[t] = new long[ids.Length * 4];
+            for (var i = 0; i < ids.Length; i++)
+            {
+                MurmurHash.Hash3X64_128(ids[i], seed, hashes);
+                for (var j = 0; j < 4; j++)
+                {
+                    table[(i * 4) + j] = hashes[j] % (uint)rows;
+                }
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>The encoder's output for the batch's tokens, packed: [total tokens, Width].</summary>
+    public Tensor Forward(IReadOnlyList<TrainingDoc> docs, BatchLayout layout, bool train, double dropout)
+    {
+        var device = _parameters[$"{_prefix}embed.layernorm.G"].device;
+        using var scope = NewDisposeScope();
+        var embedded = new List<Tensor>(_tables.Length);
+        for (var t = 0; t < _tables.Length; t++)
+        {
+            var rows = new long[layout.Total * 4];
+            for (var d = 0; d < docs.Count; d++)
+            {
+                var docRows = docs[d].HashRows(this)[t];
+                Array.Copy(docRows, 0, rows, layout.Starts[d] * 4, docRows.Length);
+            }
+
+            var table = _parameters[$"{_prefix}embed.hashembed.{t}.E"];
+            var summed = table.index_select(0, torch.tensor(rows, device: device)).view(layout.Total, 4, Width).sum(1);
+            if (train && dropout > 0)
+            {
+                // HashEmbed's dropout: one mask over the columns, for the whole batch.
+                summed = summed * ColumnMask(Width, dropout, device);
+            }
+
+            embedded.Add(summed);
+        }
+
+        var mixed = Dropout(NormalizedMaxout(torch.cat(embedded, 1), $"{_prefix}embed."), train, dropout);
+
+        // with_array(pad): [pad zeros, doc 1, pad zeros, doc 2, ..., pad zeros].
+        var pad = WindowSize * Depth;
+        var flatRows = layout.Total + (pad * (docs.Count + 1));
+        var positions = new long[layout.Total];
+        for (var d = 0; d < docs.Count; d++)
+        {
+            var start = layout.Starts[d] + (pad * (d + 1));
+            for (var i = 0; i < layout.Lengths[d]; i++)
+            {
+                positions[layout.Starts[d] + i] = start + i;
+            }
+        }
+
+        var index = torch.tensor(positions, device: device);
+        var x = torch.zeros([flatRows, Width], device: device).index_copy(0, index, mixed);
+        for (var block = 0; block < Depth; block++)
+        {
+            var update = Dropout(NormalizedMaxout(ExpandWindow(x, WindowSize), $"{_prefix}encode.{block}."), train, dropout);
+            x = x + update;
+        }
+
+        return x.index_select(0, index).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>thinc's Maxout (W nO x nP x nI) then LayerNorm (eps 1e-8 on the variance).</summary>
+    internal Tensor NormalizedMaxout(Tensor input, string prefix)
+    {
+        var w = _parameters[prefix + "maxout.W"];
+        var b = _parameters[prefix + "maxout.b"];
+        var nO = w.shape[0];
+        var nP = w.shape[1];
+        var pieces = torch.nn.functional.linear(input, w.view(nO * nP, w.shape[2]), b.view(nO * nP)).view(input.shape[0], nO, nP);
+        var max = pieces.max(2).values;
+        return LayerNorm(max, _parameters[prefix + "layernorm.G"], _parameters[prefix + "layernorm.b"]);
+    }
+
+    internal static Tensor LayerNorm(Tensor x, Tensor gain, Tensor bias)
+    {
+        var mean = x.mean([1], keepdim: true);
+        var centered = x - mean;
+        var variance = (centered * centered).mean([1], keepdim: true) + 1e-8;
+        return (centered * variance.rsqrt() * gain) + bias;
+    }
+
+    /// <summary>thinc's <c>expand_window</c> (seq2col): rows i-w..i+w side by side, zeros past the array's ends.</summary>
+    internal static Tensor ExpandWindow(Tensor x, int window)
+    {
+        if (window == 0)
+        {
+            return x;
+        }
+
+        var rows = x.shape[0];
+        var zeros = torch.zeros([window, x.shape[1]], dtype: x.dtype, device: x.device);
+        var padded = torch.cat([zeros, x, zeros], 0);
+        var parts = new Tensor[(2 * window) + 1];
+        for (var k = 0; k < parts.Length; k++)
+        {
+            parts[k] = padded.narrow(0, k, rows);
+        }
+
+        return torch.cat(parts, 1);
+    }
+
+    /// <summary>thinc's Dropout on an array: each value kept with 1 - rate, scaled by 1 / (1 - rate).</summary>
+    internal static Tensor Dropout(Tensor x, bool train, double rate) =>
+        train && rate > 0 ? x * ((torch.rand_like(x) >= rate).to(x.dtype) / (1 - rate)) : x;
+
+    internal static Tensor ColumnMask(long width, double rate, Device device) =>
+        (torch.rand([width], device: device) >= rate).to(ScalarType.Float32) / (1 - rate);
+}
+
+/// <summary>Where each document's tokens lie in a batch's packed rows.</summary>
+public sealed class BatchLayout
+{
+    public BatchLayout(IReadOnlyList<int> lengths)
+    {
+        Lengths = [.. lengths];
+        Starts = new int[Lengths.Length];
+        for (var d = 0; d < Lengths.Length; d++)
+        {
+            Starts[d] = Total;
+            Total += Lengths[d];
+        }
+    }
+
+    public int[] Lengths { get; }
+
+    public int[] Starts { get; }
+
+    public int Total { get; }
+}

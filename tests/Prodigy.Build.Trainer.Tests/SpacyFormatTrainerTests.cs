@@ -1,0 +1,131 @@
+using Prodigy.Build.Core.Pipelines;
+using Prodigy.Build.Trainer.Data;
+using Prodigy.Build.Trainer.Model.SpacyFormat;
+using Prodigy.Build.Trainer.Scoring;
+using Prodigy.Build.Trainer.Training;
+using TorchSharp;
+using Xunit.Abstractions;
+
+namespace Prodigy.Build.Trainer.Tests;
+
+/// <summary>
+/// The spaCy-format trainer: what it trains is what the pipeline folder holds. The torch forward
+/// passes equal the reader's on the written folder, the folder's moves and cfg files are spaCy's, and
+/// spaCy's parser gradient and oracle behave as spaCy's.
+/// </summary>
+[Collection(TorchCollection.Name)]
+public sealed class SpacyFormatTrainerTests(TorchRuntimeFixture fixture, ITestOutputHelper log) : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("prodigy-spacy-format-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private TrainableSpacyPipeline Trained(IReadOnlyList<string> components, List<Example> train, int steps)
+    {
+        Assert.NotNull(fixture.Info);
+        var (settings, text) = TinyData.Config(components, steps);
+        var run = new TrainingRun { Settings = settings, ConfigText = text, Log = log.WriteLine };
+        var model = TrainableSpacyPipeline.Create(run, train);
+        var docs = train.Select(TrainingDoc.From).ToList();
+        using var optimizer = new AdamOptimizer(model.TrainableParameters, settings.Loop);
+        var random = new Random(0);
+        for (var step = 0; step < steps; step++)
+        {
+            optimizer.ZeroGrad();
+            using var scope = torch.NewDisposeScope();
+            model.Update(docs.Skip((step * 16) % docs.Count).Take(16).ToList(), 0.1, random);
+            optimizer.Step();
+        }
+
+        return model;
+    }
+
+    [Fact]
+    public void The_written_folder_computes_what_the_torch_model_computes()
+    {
+        using var model = Trained(["ner", "textcat_multilabel"], TinyData.Examples(64, 5, multilabel: true), 12);
+        var folder = Path.Combine(_directory, "model");
+        model.Write(folder, new ScoreSet(), new Dictionary<string, double>());
+        var pipeline = SpacyPipeline.Load(folder);
+        var examples = TinyData.Examples(8, 6, multilabel: true);
+        var docs = examples.Select(TrainingDoc.From).ToList();
+        var annotated = docs.Select(d => new PipelineDoc(d.Doc.Text, d.Doc.Tokens)).ToList();
+        pipeline.Annotate(annotated);
+
+        // tok2vec: the torch encoder's rows equal the reader's, document by document.
+        var encoder = model.Encoder("tok2vec");
+        var layout = new BatchLayout(docs.Select(d => d.Length).ToList());
+        using var output = encoder.Forward(docs, layout, train: false, 0);
+        var rows = output.data<float>().ToArray();
+        for (var d = 0; d < docs.Count; d++)
+        {
+            var expected = annotated[d].Tok2VecOutputs["tok2vec"];
+            for (var i = 0; i < expected.Length; i++)
+            {
+                // float32 sums in another order: equal to a few ulps of values near 1.
+                Assert.True(Math.Abs(expected[i] - rows[(layout.Starts[d] * encoder.Width) + i]) <= 1e-4, $"doc {d} value {i}: {expected[i]} vs {rows[(layout.Starts[d] * encoder.Width) + i]}");
+            }
+        }
+
+        // textcat_multilabel: the torch probabilities equal the reader's cats.
+        var textcat = model.Textcat("textcat_multilabel");
+        using var probabilities = textcat.Forward(docs);
+        var values = probabilities.data<float>().ToArray();
+        for (var d = 0; d < docs.Count; d++)
+        {
+            for (var c = 0; c < textcat.Labels.Count; c++)
+            {
+                Assert.True(Math.Abs(annotated[d].Cats[textcat.Labels[c]] - values[(d * textcat.Labels.Count) + c]) <= 1e-5);
+            }
+        }
+    }
+
+    [Fact]
+    public void Training_writes_spaCy_pipeline_folders_that_the_reader_scores_as_training_did()
+    {
+        Assert.NotNull(fixture.Info);
+        var (settings, text) = TinyData.Config(["ner", "textcat"], 80);
+        var output = Path.Combine(_directory, "run");
+        var dev = TinyData.Examples(30, 8, cats: true);
+        var result = PipelineTrainer.Train(new TrainingRun { Settings = settings, ConfigText = text, OutputDirectory = output, Log = log.WriteLine, ModelName = "brands", ModelVersion = "1.2.0" }, TinyData.Examples(150, 7, cats: true), dev);
+
+        foreach (var folder in new[] { "model-best", "model-last" })
+        {
+            var path = Path.Combine(output, folder);
+            Assert.True(SpacyPipeline.IsPipelineFolder(path));
+            Assert.False(File.Exists(Path.Combine(path, ModelDirectory.WeightsFile)));
+            var meta = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(path, "meta.json")))!;
+            Assert.Equal("brands", (string?)meta["name"]);
+            Assert.Equal("1.2.0", (string?)meta["version"]);
+            Assert.NotNull(meta["performance"]!["ents_f"]);
+        }
+
+        // model-best, loaded by the reader, scores on the dev docs what training measured.
+        using var best = Inference.TrainedPipeline.Load(Path.Combine(output, "model-best"));
+        Assert.NotNull(best.SpacyPipeline);
+        var docs = dev.Select(e => TrainingDoc.ToPipelineDoc(e.Words, e.Spaces, e.Norms)).ToList();
+        best.SpacyPipeline!.Annotate(docs);
+        var entities = dev.Sum(e => e.Entities!.Count);
+        var found = docs.Zip(dev).Sum(p => p.First.Entities.Count(e => p.Second.Entities!.Contains(new LabeledSpan(e.Start, e.End, e.Label))));
+        var predicted = docs.Sum(d => d.Entities.Count);
+        var f = predicted + entities == 0 ? 0 : 2.0 * found / (predicted + entities);
+        Assert.Equal(result.BestScores.Values["ents_f"]!.Value, f, 6);
+    }
+
+    [Fact]
+    public void The_parser_gradient_is_spaCys_log_loss()
+    {
+        // Scores of four classes; class 1 is the only zero-cost one, class 3 invalid.
+        float[] scores = [1f, 2f, 0.5f, -1f];
+        float[] costs = [1f, 0f, 1f, 9000f];
+        bool[] valid = [true, true, true, false];
+        var d = new float[4];
+        TorchTransitionParser.LogLoss(scores, costs, valid, d);
+        var z = scores.Sum(s => Math.Exp(s - 2));
+        Assert.Equal(Math.Exp(1 - 2) / z, d[0], 5);
+        Assert.Equal((Math.Exp(0) / z) - 1, d[1], 5);
+        Assert.Equal(Math.Exp(-1 - 2) / z, d[3], 5);
+        // The gradient pushes the gold class up and every other one down.
+        Assert.True(d[1] < 0 && d[0] > 0 && d[2] > 0);
+    }
+}
