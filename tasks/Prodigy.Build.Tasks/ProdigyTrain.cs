@@ -48,22 +48,15 @@ public sealed class ProdigyTrain : ProdigyTrainerTask
         var inputs = CorpusStageInputs();
         if (!string.IsNullOrWhiteSpace(BaseModel))
         {
-            // A base model is read whole: a spaCy pipeline folder's components are sourced with their weights.
+            // A base model is read whole: a spaCy pipeline folder's components are sourced with their
+            // weights (every file counts); a TorchSharp-format model is its weights, labels, config and rules.
             var folder = Path.GetFullPath(BaseModel!.Trim());
-            List<string> files = File.Exists(Path.Combine(folder, "weights.bin")) ? ["weights.bin", "labels.json", "config.cfg"] : [];
-            if (files.Count > 1 && File.Exists(Path.Combine(folder, "tokenizer.rules.json")))
-            {
-                files.Add("tokenizer.rules.json");
-            }
-
-            if (files.Count == 0 && Directory.Exists(folder))
-            {
-                files.AddRange(Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
-                    .Select(f => f.Substring(folder.Length).TrimStart(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar))
-                    .OrderBy(f => f, StringComparer.Ordinal));
-            }
-
-            inputs.AddRange(files.Select(file => new StageInput(Path.Combine(folder, file), "base model")));
+            IEnumerable<string> files = File.Exists(Path.Combine(folder, "weights.bin"))
+                ? new[] { "weights.bin", "labels.json", "config.cfg", "tokenizer.rules.json" }.Select(f => Path.Combine(folder, f)).Where(f => !f.EndsWith(".rules.json", StringComparison.Ordinal) || File.Exists(f))
+                : Directory.Exists(folder)
+                    ? Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).OrderBy(f => f, StringComparer.Ordinal)
+                    : [];
+            inputs.AddRange(files.Select(file => new StageInput(file, "base model")));
         }
 
         return inputs;

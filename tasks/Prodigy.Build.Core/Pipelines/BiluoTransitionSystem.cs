@@ -218,11 +218,6 @@ internal sealed class BiluoTransitionSystem : ITransitionSystem<BiluoState>
         return gold.Moves[start] is not (Begin or Unit) || gold.Labels[start] != label;
     }
 
-    /// <summary>The class of (move, label), or -1 when the moves have none.</summary>
-    public int ClassOf(int move, string label) => Array.IndexOf(_classes, (move, label));
-
-    public (int Move, string Label) Class(int index) => _classes[index];
-
     public void ContextTokens(BiluoState state, Span<int> rows)
     {
         var next = state.BufferLength > 0 ? state.Next : -1;

@@ -22,6 +22,9 @@ public interface IPipelineComponent
     /// <summary>The component's model as read from its folder (written back as it is).</summary>
     ThincModelData? Model { get; }
 
+    /// <summary>The layer tree its architecture builds (bound to the model file once read).</summary>
+    ThincLayer Tree { get; }
+
     /// <summary>Annotates a batch of documents (earlier components have already run on them).</summary>
     void Predict(IReadOnlyList<PipelineDoc> docs);
 }

@@ -72,6 +72,24 @@ public sealed class ComponentPlan : IPipelineComponent
     /// <summary>For components reading a listener: the tok2vec component it listens to.</summary>
     public string? Tok2VecUpstream { get; internal init; }
 
+    /// <summary>Whether <paramref name="other"/> (say a loaded component's tree) was built by the same architecture: the same nodes in walk order.</summary>
+    public bool HasArchitectureOf(ThincLayer other)
+    {
+        var planned = Tree.Walk().ToList();
+        var walk = other.Walk().ToList();
+        return planned.Count == walk.Count && planned.Zip(walk).All(p => p.First.Name == p.Second.Name);
+    }
+
+    /// <summary>
+    /// The value <paramref name="parameter"/> has in a bound tree of the same architecture (the node at
+    /// the same walk place), or null when that node has none.
+    /// </summary>
+    public NdArray? ValueIn(ThincLayer bound, ModelParameter parameter)
+    {
+        var index = Tree.Walk().TakeWhile(l => !ReferenceEquals(l, parameter.Layer)).Count();
+        return bound.Walk().ElementAtOrDefault(index)?.Data?.Param(parameter.Param);
+    }
+
     /// <summary>A param by name.</summary>
     public ModelParameter Parameter(string key) => Parameters.FirstOrDefault(p => p.Key == key)
         ?? throw new KeyNotFoundException($"component '{Name}' has no param '{key}'");
@@ -339,7 +357,12 @@ public sealed class SpacyPipelinePlan
     /// meta.json, the tokenizer, the vocab and each component's cfg, model and moves files.
     /// Every param of every planned tree must have been set.
     /// </summary>
-    public void Write(string directory, string configText, JsonObject meta, byte[] tokenizerMsgPack)
+    /// <param name="directory">The pipeline folder to write (or replace).</param>
+    /// <param name="configText">config.cfg, as trained.</param>
+    /// <param name="meta">meta.json.</param>
+    /// <param name="tokenizerMsgPack">The tokenizer file.</param>
+    /// <param name="otherFiles">Files to write beside spaCy's (relative path, bytes), in the same swap.</param>
+    public void Write(string directory, string configText, JsonObject meta, byte[] tokenizerMsgPack, IReadOnlyList<KeyValuePair<string, byte[]>>? otherFiles = null)
     {
         var folder = new SpacyPipelineFolder
         {
@@ -348,6 +371,7 @@ public sealed class SpacyPipelinePlan
             Tokenizer = MsgPackReader.Decode(tokenizerMsgPack),
             Vocab = Vocab,
             Components = Components.Select(c => c.ToFiles()).ToList(),
+            OtherFiles = otherFiles ?? [],
         };
         folder.Write(directory);
     }

@@ -173,6 +173,42 @@ internal sealed class BowTextClassifierModel : ITextClassifierModel
         }
     }
 
+    /// <summary>How many keys <c>extract_ngrams</c> gives a document of <paramref name="unigrams"/> tokens: each token and each run of 2..n.</summary>
+    internal static int NgramKeyCount(int unigrams, int ngramSize)
+    {
+        var count = unigrams;
+        for (var n = 2; n <= ngramSize; n++)
+        {
+            count += Math.Max(0, unigrams - (n - 1));
+        }
+
+        return count;
+    }
+
+    /// <summary>
+    /// <c>extract_ngrams</c>'s keys, ascending (numpy's <c>unique</c> order): the ORTH ids and, for
+    /// n = 2..ngramSize, thinc's <c>ops.ngrams</c> (MurmurHash64A, seed 0, of n consecutive ids' bytes).
+    /// <paramref name="keys"/> holds <see cref="NgramKeyCount"/> values.
+    /// </summary>
+    internal static void SortedNgramKeys(ulong[] unigrams, int ngramSize, Span<ulong> keys)
+    {
+        unigrams.CopyTo(keys);
+        var at = unigrams.Length;
+        for (var n = 2; n <= ngramSize; n++)
+        {
+            for (var i = 0; i + n <= unigrams.Length; i++)
+            {
+                keys[at++] = MurmurHash.Hash64A(MemoryMarshal.AsBytes(unigrams.AsSpan(i, n)), 0);
+            }
+        }
+
+        keys.Sort();
+    }
+
+    /// <summary>SparseLinear's two rows of a key (MurmurHash3 x86-32 with seeds 0 and 1, masked to the table).</summary>
+    internal static (int First, int Second) KeyRows(ulong key, uint mask) =>
+        ((int)(MurmurHash.Hash3X86_32(key, 0) & mask), (int)(MurmurHash.Hash3X86_32(key, 1) & mask));
+
     /// <summary>
     /// <c>extract_ngrams</c> then <c>SparseLinear</c> for one document: the unique n-gram keys in
     /// ascending order (numpy's <c>unique</c>), each weighted by its count, added in that order so
@@ -180,28 +216,12 @@ internal sealed class BowTextClassifierModel : ITextClassifierModel
     /// </summary>
     private void ScoreDocument(ulong[] unigrams, Span<float> row)
     {
-        var count = unigrams.Length;
-        for (var n = 2; n <= NgramSize; n++)
-        {
-            count += Math.Max(0, unigrams.Length - (n - 1));
-        }
-
+        var count = NgramKeyCount(unigrams.Length, NgramSize);
         var rented = ArrayPool<ulong>.Shared.Rent(Math.Max(count, 1));
         try
         {
             var keys = rented.AsSpan(0, count);
-            unigrams.CopyTo(keys);
-            var at = unigrams.Length;
-            for (var n = 2; n <= NgramSize; n++)
-            {
-                // thinc's ops.ngrams: MurmurHash64A (seed 0) of n consecutive uint64 ids' bytes.
-                for (var i = 0; i + n <= unigrams.Length; i++)
-                {
-                    keys[at++] = MurmurHash.Hash64A(MemoryMarshal.AsBytes(unigrams.AsSpan(i, n)), 0);
-                }
-            }
-
-            keys.Sort();
+            SortedNgramKeys(unigrams, NgramSize, keys);
             _bias.CopyTo(row);
             var weights = _weights.AsSpan();
             var nO = row.Length;
@@ -217,8 +237,7 @@ internal sealed class BowTextClassifierModel : ITextClassifierModel
 
                 i += run;
                 float value = run;
-                var index1 = (int)(MurmurHash.Hash3X86_32(key, 0) & _mask);
-                var index2 = (int)(MurmurHash.Hash3X86_32(key, 1) & _mask);
+                var (index1, index2) = KeyRows(key, _mask);
                 for (var c = 0; c < nO; c++)
                 {
                     var w1 = _v1Indexing ? weights[index1 + c] : weights[(c * length) + index1];

@@ -52,9 +52,6 @@ internal sealed class Tok2VecInput
     }
 
     /// <summary>Takes an inline tok2vec's weights out of the bound tree (a listener has none).</summary>
-    /// <summary>The inline tok2vec (null for a listener).</summary>
-    public Tok2VecModel? Inline => _inline;
-
     /// <summary>An inline tok2vec's params under <c>tok2vec.</c>; a listener owns none.</summary>
     internal void CollectParameters(List<ModelParameter> into) => _inline?.CollectParameters("tok2vec.", into);
 

@@ -62,36 +62,25 @@ internal sealed class Tok2VecModel
     internal uint[] HashRows(PipelineDoc doc, int table)
     {
         var t = _tables[table];
-        var ids = doc.AttrIds(_attrs[t.Column]);
+        return HashRows(doc.AttrIds(_attrs[t.Column]), t.Seed, t.Rows);
+    }
+
+    /// <summary>thinc's HashEmbed rows: <c>ops.hash(ids, seed) % nV</c>, four per id (n x 4), as training and inference must agree.</summary>
+    internal static uint[] HashRows(ReadOnlySpan<ulong> ids, uint seed, int tableRows)
+    {
         var rows = new uint[ids.Length * 4];
         Span<uint> hashes = stackalloc uint[4];
         for (var i = 0; i < ids.Length; i++)
         {
-            MurmurHash.Hash3X64_128(ids[i], t.Seed, hashes);
+            MurmurHash.Hash3X64_128(ids[i], seed, hashes);
             for (var j = 0; j < 4; j++)
             {
-                rows[(i * 4) + j] = hashes[j] % (uint)t.Rows;
+                rows[(i * 4) + j] = hashes[j] % (uint)tableRows;
             }
         }
 
         return rows;
     }
-
-    /// <summary>The attributes the hash tables embed, in column order.</summary>
-    public IReadOnlyList<string> Attrs => _attrs;
-
-    /// <summary>Each table's rows (nV) and seed, in column order.</summary>
-    public IReadOnlyList<(int Rows, uint Seed)> TableShapes => _hashEmbeds
-        .Select(h => ((int)ModelParameter.DimOf(h, "nV"), (uint)(long)h.Attrs.First(a => a.Key == "seed").Value!)).ToList();
-
-    /// <summary>Whether the embedding concatenates the vocab's static vectors (<c>include_static_vectors</c>).</summary>
-    public bool IncludesStaticVectors => _staticVectors is not null;
-
-    /// <summary>The encoder's depth (residual blocks).</summary>
-    public int Depth => _encoderMaxouts.Length;
-
-    /// <summary>The maxout pieces of the encoder blocks.</summary>
-    public int EncoderPieces => (int)ModelParameter.DimOf(_encoderMaxouts[0], "nP");
 
     /// <summary>The params under names that say what they are: <c>embed.hashembed.{i}.E</c>, <c>embed.maxout.W</c>, <c>encode.{d}.layernorm.G</c>, ...</summary>
     internal void CollectParameters(string prefix, List<ModelParameter> into)

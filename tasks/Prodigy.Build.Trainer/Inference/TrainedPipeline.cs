@@ -119,23 +119,7 @@ public sealed class TrainedPipeline : IDisposable
             throw new TrainerInputException("PRD2301", e.Message, e.ConfigPath);
         }
 
-        var labels = new PipelineLabels();
-        foreach (var component in spacy.Components)
-        {
-            switch (component.Factory)
-            {
-                case "ner":
-                    labels.Ner.AddRange(component.Labels);
-                    break;
-                case "textcat" or "textcat_multilabel":
-                    labels.Textcat[component.Name] = [.. component.Labels];
-                    break;
-                case "spancat":
-                    labels.Spancat.AddRange(component.Labels);
-                    break;
-            }
-        }
-
+        var labels = PipelineLabels.Of(spacy.Components);
         return new TrainedPipeline(settings, labels, spacy.Tokenizer, null, spacy);
     }
 
@@ -199,24 +183,9 @@ public sealed class TrainedPipeline : IDisposable
         }
     }
 
-    private Prediction ToPrediction(PipelineDoc doc) => new()
-    {
-        Entities = doc.Entities.Select(e => new LabeledSpan(e.Start, e.End, e.Label)).ToList(),
-        Cats = ComponentCats(doc),
-        Spans = doc.Spans.ToDictionary(
-            s => s.Key,
-            s => (IReadOnlyList<(LabeledSpan, double)>)s.Value.Select(x => (new LabeledSpan(x.Start, x.End, x.Label), (double)(x.Score ?? 1f))).ToList(),
-            StringComparer.Ordinal),
-    };
+    private Prediction ToPrediction(PipelineDoc doc) => Prediction.FromDoc(doc, Labels);
 
-    // doc.cats is one dictionary for every text classifier; split it by each component's labels.
-    private Dictionary<string, IReadOnlyDictionary<string, double>> ComponentCats(PipelineDoc doc) =>
-        _spacyPipeline!.Components
-            .Where(c => c.Factory is "textcat" or "textcat_multilabel")
-            .ToDictionary(
-                c => c.Name,
-                c => (IReadOnlyDictionary<string, double>)c.Labels.Where(doc.Cats.ContainsKey).ToDictionary(l => l, l => (double)doc.Cats[l], StringComparer.Ordinal),
-                StringComparer.Ordinal);
+    private Dictionary<string, IReadOnlyDictionary<string, double>> ComponentCats(PipelineDoc doc) => Prediction.CatsByComponent(doc, Labels);
 
     private ProcessedText ToProcessed(PipelineDoc doc) => Processed(
         doc.Text,

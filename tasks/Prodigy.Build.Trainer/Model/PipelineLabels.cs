@@ -40,6 +40,32 @@ public sealed class PipelineLabels
         return result;
     }
 
+    /// <summary>
+    /// The labels of spaCy pipeline components (loaded or planned), by factory: ner, textcat and
+    /// textcat_multilabel (by component name), spancat; in each component's own label order.
+    /// </summary>
+    public static PipelineLabels Of(IEnumerable<Core.Pipelines.IPipelineComponent> components)
+    {
+        var labels = new PipelineLabels();
+        foreach (var component in components)
+        {
+            switch (component.Factory)
+            {
+                case "ner":
+                    labels.Ner.AddRange(component.Labels);
+                    break;
+                case "textcat" or "textcat_multilabel":
+                    labels.Textcat[component.Name] = [.. component.Labels];
+                    break;
+                case "spancat":
+                    labels.Spancat.AddRange(component.Labels);
+                    break;
+            }
+        }
+
+        return labels;
+    }
+
     /// <summary>What <see cref="Collect"/> added to each component of a base model's labels (empty lists when nothing).</summary>
     public IEnumerable<(string Component, IReadOnlyList<string> Added)> AddedTo(PipelineLabels baseLabels, TrainingSettings settings)
     {

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using Prodigy.Build.Trainer.Configuration;
 using Prodigy.Build.Trainer.Data;
 using Prodigy.Build.Trainer.Model;
@@ -74,114 +73,35 @@ public static class PipelineTrainer
             run.Log($"Base model: the spaCy pipeline {spacyPipeline} gives the tokenizer rules (shipped as {ModelDirectory.TokenizerFile}); the weights start fresh");
         }
 
-        var shuffle = new Random(loop.Seed);
-        var components = settings.Pipeline.ToList();
         using var optimizer = new AdamOptimizer(pipeline.parameters(), loop);
-
-        run.Log($"Pipeline: [{string.Join(", ", components.Select(c => $"'{c}'"))}]");
-        run.Log("Initial learn rate: " + loop.LearnRate.ToString(CultureInfo.InvariantCulture));
-        var scoreColumns = settings.ScoreWeights.Where(w => w.Value is not null).Select(w => w.Key).ToList();
-        var table = new TrainingLog(run.Log, components, scoreColumns);
-        table.Header();
-
-        var losses = components.ToDictionary(c => c, _ => 0.0, StringComparer.Ordinal);
-        var best = double.NegativeInfinity;
-        var bestStep = 0;
-        var bestScores = new ScoreSet();
-        var lastScores = bestScores;
-        var lastScore = 0.0;
-        var step = 0;
-        var epoch = 0;
-        var batcher = new Batcher(loop);
-        var cancelled = false;
-        var stop = false;
-        while (!stop)
-        {
-            var order = train.ToArray();
-            shuffle.Shuffle(order);
-            var any = false;
-            foreach (var batch in batcher.Batches(order))
+        var hasSharedEncoder = settings.Pipeline.Contains("tok2vec");
+        return TrainingLoop.Run(
+            run,
+            train,
+            stopwatch,
+            batch =>
             {
-                if (cancellationToken.IsCancellationRequested)
-                {
-                    cancelled = true;
-                    stop = true;
-                    break;
-                }
-
-                any = true;
                 pipeline.train();
                 optimizer.ZeroGrad();
-                using (var scope = NewDisposeScope())
+                using var scope = NewDisposeScope();
+                var (total, perComponent) = pipeline.Loss(batch);
+                if (total.requires_grad)
                 {
-                    var (total, perComponent) = pipeline.Loss(batch);
-                    if (total.requires_grad)
-                    {
-                        total.backward();
-                        optimizer.Step();
-                    }
-
-                    foreach (var (component, value) in perComponent)
-                    {
-                        losses[component] += value;
-                    }
-
-                    // The shared encoder learns from every component: its loss is their sum.
-                    if (losses.ContainsKey("tok2vec"))
-                    {
-                        losses["tok2vec"] += perComponent.Values.Sum();
-                    }
+                    total.backward();
+                    optimizer.Step();
                 }
 
-                if (step % loop.EvalFrequency == 0)
+                // The shared encoder learns from every component: its loss is their sum.
+                if (hasSharedEncoder)
                 {
-                    var predictions = pipeline.Predict(dev);
-                    lastScores = PipelineScores.Compute(settings, pipeline.Labels, dev, predictions);
-                    lastScore = lastScores.Weighted(settings.ScoreWeights);
-                    table.Row(epoch, step, losses, lastScores.Values, lastScore);
-                    foreach (var key in losses.Keys.ToList())
-                    {
-                        losses[key] = 0;
-                    }
-
-                    if (lastScore > best)
-                    {
-                        best = lastScore;
-                        bestStep = step;
-                        bestScores = lastScores;
-                        if (run.OutputDirectory is not null)
-                        {
-                            ModelDirectory.Save(Path.Combine(run.OutputDirectory, "model-best"), pipeline, run.ConfigText, tokenizerRules, lastScores.Values, lastScore, step, epoch, run.ModelName, run.ModelVersion);
-                        }
-                    }
+                    perComponent["tok2vec"] = perComponent.Values.Sum();
                 }
 
-                step++;
-                if ((loop.MaxSteps > 0 && step >= loop.MaxSteps) || (loop.Patience > 0 && step - bestStep >= loop.Patience))
-                {
-                    stop = true;
-                    break;
-                }
-            }
-
-            if (!any)
-            {
-                break;
-            }
-
-            epoch++;
-            if (loop.MaxEpochs > 0 && epoch >= loop.MaxEpochs)
-            {
-                stop = true;
-            }
-        }
-
-        if (run.OutputDirectory is not null && !cancelled && step > 0)
-        {
-            ModelDirectory.Save(Path.Combine(run.OutputDirectory, "model-last"), pipeline, run.ConfigText, tokenizerRules, lastScores.Values, lastScore, step, epoch, run.ModelName, run.ModelVersion);
-        }
-
-        return new TrainingResult(double.IsNegativeInfinity(best) ? 0 : best, bestStep, bestScores, step, epoch, stopwatch.Elapsed.TotalSeconds, cancelled);
+                return perComponent;
+            },
+            (_, _) => PipelineScores.Compute(settings, pipeline.Labels, dev, pipeline.Predict(dev)),
+            (folder, scores, _, score, step, epoch) => ModelDirectory.Save(Path.Combine(run.OutputDirectory!, folder), pipeline, run.ConfigText, tokenizerRules, scores.Values, score, step, epoch, run.ModelName, run.ModelVersion),
+            cancellationToken);
     }
 
     /// <summary>

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Text.Json.Nodes;
 using Prodigy.Build.Core.Config;
 using Prodigy.Build.Core.Pipelines;
@@ -50,122 +49,41 @@ public static class SpacyFormatTrainer
 
     public static TrainingResult Train(TrainingRun run, IReadOnlyList<Example> train, IReadOnlyList<Example> dev, CancellationToken cancellationToken = default)
     {
-        var settings = run.Settings;
-        var loop = settings.Loop;
+        var loop = run.Settings.Loop;
         var stopwatch = Stopwatch.StartNew();
         torch.random.manual_seed(loop.Seed);
         var random = new Random(loop.Seed);
-        var shuffle = new Random(loop.Seed);
         using var model = TrainableSpacyPipeline.Create(run, train);
-        var components = settings.Pipeline.ToList();
         using var optimizer = new AdamOptimizer(model.TrainableParameters, loop);
-
-        run.Log($"Pipeline: [{string.Join(", ", components.Select(c => $"'{c}'"))}]");
-        run.Log("Initial learn rate: " + loop.LearnRate.ToString(CultureInfo.InvariantCulture));
-        var scoreColumns = settings.ScoreWeights.Where(w => w.Value is not null).Select(w => w.Key).ToList();
-        var table = new TrainingLog(run.Log, components, scoreColumns);
-        table.Header();
-
         var devDocs = dev.Select(e => TrainingDoc.ToPipelineDoc(e.Words, e.Spaces, e.Norms)).ToList();
-        var trainDocs = train.Select(TrainingDoc.From).ToList();
-        var losses = components.ToDictionary(c => c, _ => 0.0, StringComparer.Ordinal);
-        var best = double.NegativeInfinity;
-        var bestStep = 0;
-        var bestScores = new ScoreSet();
-        var lastScores = bestScores;
-        var lastScore = 0.0;
-        var step = 0;
-        var epoch = 0;
-        var batcher = new Batcher(loop);
-        var cancelled = false;
-        var stop = false;
+        var trainDocs = new Dictionary<Example, TrainingDoc>(ReferenceEqualityComparer.Instance);
+        foreach (var example in train)
+        {
+            trainDocs[example] = TrainingDoc.From(example);
+        }
+
         var evalDirectory = Path.Combine(run.OutputDirectory ?? Path.GetTempPath(), $".eval-{Environment.ProcessId}-{Guid.NewGuid():N}");
         try
         {
-            while (!stop)
-            {
-                var order = Enumerable.Range(0, trainDocs.Count).ToArray();
-                shuffle.Shuffle(order);
-                var examples = order.Select(i => train[i]).ToList();
-                var byExample = new Dictionary<Example, TrainingDoc>(ReferenceEqualityComparer.Instance);
-                foreach (var i in order)
+            return TrainingLoop.Run(
+                run,
+                train,
+                stopwatch,
+                batch =>
                 {
-                    byExample[train[i]] = trainDocs[i];
-                }
-
-                var any = false;
-                foreach (var batch in batcher.Batches(examples))
-                {
-                    if (cancellationToken.IsCancellationRequested)
-                    {
-                        cancelled = true;
-                        stop = true;
-                        break;
-                    }
-
-                    any = true;
                     optimizer.ZeroGrad();
-                    using (var scope = NewDisposeScope())
+                    using var scope = NewDisposeScope();
+                    var losses = model.Update(batch.Select(e => trainDocs[e]).ToList(), loop.Dropout, random);
+                    if (losses.Count > 0)
                     {
-                        var perComponent = model.Update(batch.Select(e => byExample[e]).ToList(), loop.Dropout, random);
-                        if (perComponent.Count > 0)
-                        {
-                            optimizer.Step();
-                        }
-
-                        foreach (var (component, value) in perComponent)
-                        {
-                            losses[component] = losses.GetValueOrDefault(component) + value;
-                        }
+                        optimizer.Step();
                     }
 
-                    if (step % loop.EvalFrequency == 0)
-                    {
-                        var pipeline = model.WriteAndLoad(evalDirectory, lastScores, losses);
-                        lastScores = model.Score(pipeline, dev, devDocs);
-                        lastScore = lastScores.Weighted(settings.ScoreWeights);
-                        table.Row(epoch, step, losses, lastScores.Values, lastScore);
-                        if (lastScore > best)
-                        {
-                            best = lastScore;
-                            bestStep = step;
-                            bestScores = lastScores;
-                            if (run.OutputDirectory is not null)
-                            {
-                                model.Write(Path.Combine(run.OutputDirectory, "model-best"), lastScores, losses, lastScore, step, epoch);
-                            }
-                        }
-
-                        foreach (var key in losses.Keys.ToList())
-                        {
-                            losses[key] = 0;
-                        }
-                    }
-
-                    step++;
-                    if ((loop.MaxSteps > 0 && step >= loop.MaxSteps) || (loop.Patience > 0 && step - bestStep >= loop.Patience))
-                    {
-                        stop = true;
-                        break;
-                    }
-                }
-
-                if (!any)
-                {
-                    break;
-                }
-
-                epoch++;
-                if (loop.MaxEpochs > 0 && epoch >= loop.MaxEpochs)
-                {
-                    stop = true;
-                }
-            }
-
-            if (run.OutputDirectory is not null && !cancelled && step > 0)
-            {
-                model.Write(Path.Combine(run.OutputDirectory, "model-last"), lastScores, losses, lastScore, step, epoch);
-            }
+                    return losses;
+                },
+                (previous, losses) => model.Score(model.WriteAndLoad(evalDirectory, previous, losses), dev, devDocs),
+                (folder, scores, losses, score, step, epoch) => model.Write(Path.Combine(run.OutputDirectory!, folder), scores, losses, score, step, epoch),
+                cancellationToken);
         }
         finally
         {
@@ -174,8 +92,6 @@ public static class SpacyFormatTrainer
                 Directory.Delete(evalDirectory, recursive: true);
             }
         }
-
-        return new TrainingResult(double.IsNegativeInfinity(best) ? 0 : best, bestStep, bestScores, step, epoch, stopwatch.Elapsed.TotalSeconds, cancelled);
     }
 }
 
@@ -213,7 +129,7 @@ public sealed class TrainableSpacyPipeline : IDisposable
     {
         var config = new ResolvedConfig(SpacyConfigDocument.Parse(run.ConfigText), "config.cfg");
         var basePipeline = LoadBase(run, config);
-        var baseLabels = basePipeline is null ? null : LabelsOf(basePipeline);
+        var baseLabels = basePipeline is null ? null : PipelineLabels.Of(basePipeline.Components);
         var labels = PipelineLabels.Collect(run.Settings, train, run.LabelsFile, baseLabels);
         if (baseLabels is not null)
         {
@@ -355,49 +271,20 @@ public sealed class TrainableSpacyPipeline : IDisposable
         }
     }
 
-    private static PipelineLabels LabelsOf(SpacyPipeline pipeline)
-    {
-        var labels = new PipelineLabels();
-        foreach (var component in pipeline.Components)
-        {
-            switch (component)
-            {
-                case EntityRecognizerComponent ner:
-                    // The base's class order, label by label as the classes first name them.
-                    labels.Ner.AddRange(ner.Classes.Select(c => c.Label).Where(l => l.Length > 0).Distinct());
-                    break;
-                case TextCategorizerComponent:
-                    labels.Textcat[component.Name] = [.. component.Labels];
-                    break;
-            }
-        }
-
-        return labels;
-    }
-
     // Sourcing as spaCy does: the same architecture (node for node), every param taken; the label rows
     // of a component given new labels keep the base's values first (resized, spaCy's add_label), the
     // new rows start as a fresh model's. Anything else that differs is PRD2309 naming the param.
     private static void CopyBaseWeights(string baseModel, IPipelineComponent source, ThincParameters parameters)
     {
-        var sourceTree = source switch
-        {
-            Tok2VecComponent t => t.Tree,
-            EntityRecognizerComponent e => e.Tree,
-            TextCategorizerComponent c => c.Tree,
-            _ => throw new TrainerInputException("PRD2309", $"the base model's component '{source.Name}' ({source.Factory}) cannot be sourced", baseModel),
-        };
         var plan = parameters.Plan;
-        var planned = plan.Tree.Walk().ToList();
-        var bound = sourceTree.Walk().ToList();
-        if (plan.Factory != source.Factory || planned.Count != bound.Count || planned.Where((l, i) => l.Name != bound[i].Name).Any())
+        if (plan.Factory != source.Factory || !plan.HasArchitectureOf(source.Tree))
         {
             throw new TrainerInputException("PRD2309", $"the base model's component '{source.Name}' was built by another architecture than the config's [components.{plan.Name}.model]; use the base model's config or a matching architecture", baseModel);
         }
 
         foreach (var parameter in plan.Parameters)
         {
-            var value = bound[planned.IndexOf(parameter.Layer)].Data?.Param(parameter.Param)
+            var value = plan.ValueIn(source.Tree, parameter)
                 ?? throw new TrainerInputException("PRD2309", $"the base model's component '{source.Name}' has no {parameter.Key}", baseModel);
             var values = value.ToFloats();
             if (value.Shape.SequenceEqual(parameter.Shape))
@@ -496,7 +383,8 @@ public sealed class TrainableSpacyPipeline : IDisposable
             parameters.Export();
         }
 
-        _plan.Write(directory, _run.ConfigText, Meta(scores, losses), _tokenizer);
+        // metrics.json goes into the same swap as the folder: a cancelled write leaves the old pair whole.
+        var otherFiles = new List<KeyValuePair<string, byte[]>>();
         if (score is not null)
         {
             var metrics = new JsonObject
@@ -507,8 +395,10 @@ public sealed class TrainableSpacyPipeline : IDisposable
                 ["trainer"] = "Prodigy.Build.Trainer " + ModelDirectory.TrainerVersion,
                 ["parameters"] = _parameters.Values.Sum(p => p.All.Sum(t => t.numel())),
             };
-            File.WriteAllText(Path.Combine(directory, ModelDirectory.MetricsFile), metrics.ToJsonString(ModelDirectory.JsonOptions));
+            otherFiles.Add(new(ModelDirectory.MetricsFile, System.Text.Encoding.UTF8.GetBytes(metrics.ToJsonString(ModelDirectory.JsonOptions))));
         }
+
+        _plan.Write(directory, _run.ConfigText, Meta(scores, losses), _tokenizer, otherFiles);
     }
 
     /// <summary>Writes the folder and loads it with the reader (what evaluation scores).</summary>
@@ -523,34 +413,8 @@ public sealed class TrainableSpacyPipeline : IDisposable
     {
         var docs = devDocs.Select(d => new PipelineDoc(d.Text, d.Tokens)).ToList();
         pipeline.Annotate(docs);
-        var labels = new PipelineLabels();
-        var predictions = new List<Prediction>(docs.Count);
-        foreach (var component in _plan.Components)
-        {
-            switch (component.Factory)
-            {
-                case "ner":
-                    labels.Ner.AddRange(component.Labels);
-                    break;
-                case "textcat" or "textcat_multilabel":
-                    labels.Textcat[component.Name] = [.. component.Labels];
-                    break;
-            }
-        }
-
-        foreach (var doc in docs)
-        {
-            predictions.Add(new Prediction
-            {
-                Entities = doc.Entities.Select(e => new LabeledSpan(e.Start, e.End, e.Label)).ToList(),
-                Cats = labels.Textcat.ToDictionary(
-                    t => t.Key,
-                    t => (IReadOnlyDictionary<string, double>)t.Value.Where(doc.Cats.ContainsKey).ToDictionary(l => l, l => (double)doc.Cats[l], StringComparer.Ordinal),
-                    StringComparer.Ordinal),
-                Spans = new Dictionary<string, IReadOnlyList<(LabeledSpan, double)>>(),
-            });
-        }
-
+        var labels = PipelineLabels.Of(_plan.Components);
+        var predictions = docs.Select(d => Prediction.FromDoc(d, labels)).ToList();
         return PipelineScores.Compute(_run.Settings, labels, dev, predictions);
     }
 
@@ -607,27 +471,10 @@ public sealed class TrainableSpacyPipeline : IDisposable
             return TokenizerRules.Load(path).ToMsgPack();
         }
 
-        using var builtIn = TokenizerRules.OpenBuiltInJson(run.Settings.Language);
-        if (builtIn is null)
-        {
-            // A language without built-in rules gets what spaCy's blank tokenizer has: whitespace only.
-            return new TokenizerRules { Source = "blank", Language = run.Settings.Language, SpecialCases = new Dictionary<string, IReadOnlyList<SpecialCaseToken>>() }.ToMsgPack();
-        }
-
-        var temp = Path.GetTempFileName() + ".json";
-        try
-        {
-            using (var output = File.Create(temp))
-            {
-                builtIn.CopyTo(output);
-            }
-
-            return TokenizerRules.Load(temp).ToMsgPack();
-        }
-        finally
-        {
-            File.Delete(temp);
-        }
+        // A language without built-in rules gets what spaCy's blank tokenizer has: whitespace only.
+        return TokenizerRules.BuiltInLanguages.Contains(run.Settings.Language)
+            ? TokenizerRules.BuiltIn(run.Settings.Language).ToMsgPack()
+            : new TokenizerRules { Source = "blank", Language = run.Settings.Language, SpecialCases = new Dictionary<string, IReadOnlyList<SpecialCaseToken>>() }.ToMsgPack();
     }
 
     public void Dispose()

@@ -16,22 +16,13 @@ public sealed class ModelWriterTests
         { "textcat", "textcat" }, { "textcat_multilabel", "textcat_multilabel" },
     };
 
-    private static ThincLayer TreeOf(IPipelineComponent component) => component switch
-    {
-        Tok2VecComponent t => t.Tree,
-        EntityRecognizerComponent e => e.Tree,
-        SpanCategorizerComponent s => s.Tree,
-        TextCategorizerComponent c => c.Tree,
-        _ => throw new ArgumentException(component.Name),
-    };
-
     [Theory]
     [MemberData(nameof(Components))]
     public void Tree_writes_the_model_file_spaCy_wrote(string pipeline, string name)
     {
         var component = SpacyPipeline.Load(SharedPipelines.Folder(pipeline)).Components.Single(c => c.Name == name);
         var path = Path.Combine(SharedPipelines.Folder(pipeline), name, "model");
-        var written = TreeOf(component).ToModelData();
+        var written = component.Tree.ToModelData();
         var read = ThincModelData.Read(path);
         for (var i = 0; i < read.Nodes.Count; i++)
         {

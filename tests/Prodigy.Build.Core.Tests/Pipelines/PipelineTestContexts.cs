@@ -17,6 +17,8 @@ internal sealed class StandInTok2Vec(string name) : IPipelineComponent
 
     public ThincModelData? Model => null;
 
+    public ThincLayer Tree { get; } = ThincLayer.Leaf("stand-in");
+
     public void Predict(IReadOnlyList<PipelineDoc> docs)
     {
     }

@@ -1,6 +1,5 @@
 using Prodigy.Build.Core.Config;
 using Prodigy.Build.Core.Pipelines;
-using Prodigy.Build.Core.Pipelines.Thinc;
 
 namespace Prodigy.Build.Core.Tests.Pipelines;
 
@@ -21,14 +20,6 @@ public sealed class SpacyPipelinePlanTests : IDisposable
         }
     }
 
-    private static ThincLayer TreeOf(IPipelineComponent component) => component switch
-    {
-        Tok2VecComponent t => t.Tree,
-        EntityRecognizerComponent e => e.Tree,
-        TextCategorizerComponent c => c.Tree,
-        _ => throw new ArgumentException(component.Name),
-    };
-
     [Theory]
     [InlineData("ner", "FASHION_BRAND", 728)]
     [InlineData("textcat", null, 0)]
@@ -47,12 +38,12 @@ public sealed class SpacyPipelinePlanTests : IDisposable
         foreach (var component in plan.Components)
         {
             // The same architecture builds the same tree: the loaded one's node at a planned param's place holds its value.
-            var planned = component.Tree.Walk().ToList();
-            var bound = TreeOf(loaded.Components.First(c => c.Name == component.Name)).Walk().ToList();
-            Assert.Equal(bound.Select(l => l.Name), planned.Select(l => l.Name));
+            var bound = loaded.Components.First(c => c.Name == component.Name).Tree;
+            Assert.Equal(bound.Walk().Select(l => l.Name), component.Tree.Walk().Select(l => l.Name));
+            Assert.True(component.HasArchitectureOf(bound));
             foreach (var parameter in component.Parameters)
             {
-                var value = bound[planned.IndexOf(parameter.Layer)].Node.Param(parameter.Param)!;
+                var value = component.ValueIn(bound, parameter)!;
                 Assert.Equal(value.Shape, parameter.Shape);
                 parameter.Set(value.ToFloats());
             }

@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-using Prodigy.Build.Core.Hashing;
 using Prodigy.Build.Core.Pipelines;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -94,30 +92,23 @@ public sealed class TorchBowTextcat(ThincParameters parameters, int ngramSize, b
     private Tuple<long[], float[]> Features(PipelineDoc doc)
     {
         var ids = doc.AttrIds("ORTH");
-        var keys = new List<ulong>(ids);
-        for (var n = 2; n <= ngramSize; n++)
-        {
-            for (var i = 0; i + n <= ids.Length; i++)
-            {
-                keys.Add(MurmurHash.Hash64A(MemoryMarshal.AsBytes(ids.AsSpan(i, n)), 0));
-            }
-        }
-
-        keys.Sort();
+        var keys = new ulong[BowTextClassifierModel.NgramKeyCount(ids.Length, ngramSize)];
+        BowTextClassifierModel.SortedNgramKeys(ids, ngramSize, keys);
         var rows = new List<long>();
         var values = new List<float>();
         var mask = (uint)(_length - 1);
-        for (var i = 0; i < keys.Count;)
+        for (var i = 0; i < keys.Length;)
         {
             var run = 1;
-            while (i + run < keys.Count && keys[i + run] == keys[i])
+            while (i + run < keys.Length && keys[i + run] == keys[i])
             {
                 run++;
             }
 
-            rows.Add(MurmurHash.Hash3X86_32(keys[i], 0) & mask);
+            var (first, second) = BowTextClassifierModel.KeyRows(keys[i], mask);
+            rows.Add(first);
             values.Add(run);
-            rows.Add(MurmurHash.Hash3X86_32(keys[i], 1) & mask);
+            rows.Add(second);
             values.Add(run);
             i += run;
         }

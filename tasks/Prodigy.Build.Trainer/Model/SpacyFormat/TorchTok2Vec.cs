@@ -1,4 +1,3 @@
-using Prodigy.Build.Core.Hashing;
 using Prodigy.Build.Core.Pipelines;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -48,20 +47,10 @@ public sealed class TorchTok2Vec
     public long[][] HashRows(PipelineDoc doc)
     {
         var result = new long[_tables.Length][];
-        Span<uint> hashes = stackalloc uint[4];
         for (var t = 0; t < _tables.Length; t++)
         {
             var (column, seed, rows) = _tables[t];
-            var ids = doc.AttrIds(_attrs[column]);
-            var table = result[t] = new long[ids.Length * 4];
-            for (var i = 0; i < ids.Length; i++)
-            {
-                MurmurHash.Hash3X64_128(ids[i], seed, hashes);
-                for (var j = 0; j < 4; j++)
-                {
-                    table[(i * 4) + j] = hashes[j] % (uint)rows;
-                }
-            }
+            result[t] = Array.ConvertAll(Tok2VecModel.HashRows(doc.AttrIds(_attrs[column]), seed, rows), r => (long)r);
         }
 
         return result;
