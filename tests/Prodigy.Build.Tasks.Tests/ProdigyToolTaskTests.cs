@@ -1,3 +1,4 @@
+using Prodigy.Build.Tasks.Incremental;
 using System.Diagnostics;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
@@ -234,4 +235,48 @@ public sealed class ProdigyToolTaskTests : IDisposable
     }
 
     private static string Quote(string path) => path.Contains(' ') ? $"\"{path}\"" : path;
+}
+
+/// <summary>What the train stage hashes of a base model: all of a spaCy pipeline folder, whose components are sourced with their weights.</summary>
+public sealed class ProdigyTrainStageInputTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("prodigy-train-inputs-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private IReadOnlyList<string> BaseModelInputs(string baseModel)
+    {
+        var task = new ProdigyTrain { ConfigFile = "c.cfg", TrainFile = "t.spacy", DevFile = "d.spacy", OutputDirectory = "out", BaseModel = baseModel };
+        return task.GetStageInputs(FileHashCache.Load(Path.Combine(_dir, "cache.json")))!.Where(i => i.Role == "base model").Select(i => i.FullPath).ToList();
+    }
+
+    [Fact]
+    public void Every_file_of_a_spaCy_pipeline_base_model_is_an_input()
+    {
+        var folder = Path.Combine(_dir, "model-best");
+        foreach (var file in new[] { "config.cfg", "meta.json", "tokenizer", "vocab/strings.json", "ner/model", "ner/moves", "tok2vec/model" })
+        {
+            var path = Path.Combine(folder, file);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllText(path, file);
+        }
+
+        var inputs = BaseModelInputs(folder);
+
+        Assert.Equal(7, inputs.Count);
+        Assert.Contains(Path.Combine(folder, "ner", "model"), inputs);
+        Assert.Contains(Path.Combine(folder, "tok2vec", "model"), inputs);
+    }
+
+    [Fact]
+    public void A_TorchSharp_format_base_model_is_its_weights_labels_config_and_rules()
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(_dir, "old")).FullName;
+        foreach (var file in new[] { "weights.bin", "labels.json", "config.cfg", "meta.json" })
+        {
+            File.WriteAllText(Path.Combine(folder, file), file);
+        }
+
+        Assert.Equal(["weights.bin", "labels.json", "config.cfg"], BaseModelInputs(folder).Select(Path.GetFileName));
+    }
 }

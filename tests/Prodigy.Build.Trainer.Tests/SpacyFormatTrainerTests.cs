@@ -128,4 +128,93 @@ public sealed class SpacyFormatTrainerTests(TorchRuntimeFixture fixture, ITestOu
         // The gradient pushes the gold class up and every other one down.
         Assert.True(d[1] < 0 && d[0] > 0 && d[2] > 0);
     }
+
+    private static (TorchTransitionParser Parser, BiluoTransitionSystem Moves, ThincParameters Parameters) Parser(bool useNegatives)
+    {
+        var (_, text) = TinyData.Config(["ner"], 10);
+        var config = new Core.Config.ResolvedConfig(Core.Config.SpacyConfigDocument.Parse(text), "config.cfg");
+        var plan = SpacyPipelinePlan.Create(config, new SpacyVocab(), _ => new ComponentLabels { Labels = ["BRAND"], TokenCounts = new Dictionary<string, long> { ["BRAND"] = 3 } });
+        var parameters = new ThincParameters(plan.Component("ner"), torch.CPU);
+        return (new TorchTransitionParser(parameters, 100, useNegatives), new BiluoTransitionSystem(plan.Component("ner").Moves), parameters);
+    }
+
+    private static Example Sentence(IReadOnlyList<LabeledSpan>? entities, bool[]? missing, IReadOnlyList<LabeledSpan>? incorrect = null)
+    {
+        string[] words = ["I", "love", "Gucci", "bags", "from", "Louis", "Vuitton", "."];
+        return new Example
+        {
+            Words = words,
+            Spaces = words.Select(_ => true).ToArray(),
+            Norms = words.Select(w => w.ToLowerInvariant()).ToArray(),
+            Entities = entities,
+            EntityMissing = missing,
+            IncorrectEntities = incorrect ?? [],
+        };
+    }
+
+    [Fact]
+    public void The_oracle_follows_the_gold_entities_with_spaCys_moves()
+    {
+        Assert.NotNull(fixture.Info);
+        var (parser, moves, parameters) = Parser(useNegatives: false);
+        using var _ = parameters;
+        var example = Sentence([new(2, 3, "BRAND"), new(5, 7, "BRAND")], new bool[8]);
+        var doc = TrainingDoc.From(example).Doc;
+
+        var sequence = parser.OracleSequence(moves.Start(doc, 0), parser.Gold(example));
+
+        Assert.Equal(["O", "O", "U-BRAND", "O", "O", "B-BRAND", "L-BRAND", "O"], sequence.Select(moves.ClassName));
+    }
+
+    [Fact]
+    public void Missing_tokens_cost_nothing_and_a_rejected_entity_costs_one()
+    {
+        Assert.NotNull(fixture.Info);
+        var (parser, moves, parameters) = Parser(useNegatives: true);
+        using var _ = parameters;
+        var example = Sentence([], Enumerable.Repeat(true, 8).ToArray(), [new(2, 3, "BRAND")]);
+        var gold = parser.Gold(example);
+        var state = moves.Start(TrainingDoc.From(example).Doc, 0);
+        Assert.True(gold.HasGold(0, 8));
+
+        // Token 0: no annotation, so every valid move is as good as any other.
+        Assert.All(Enumerable.Range(0, moves.ClassCount).Where(c => moves.IsValid(state, c)), c => Assert.Equal(0, moves.Cost(state, gold, c)));
+        moves.Apply(state, Enumerable.Range(0, moves.ClassCount).First(c => moves.ClassName(c) == "O"));
+        moves.Apply(state, Enumerable.Range(0, moves.ClassCount).First(c => moves.ClassName(c) == "O"));
+
+        // Token 2 is rejected as a one-token BRAND: U-BRAND costs 1, the other moves nothing.
+        var unit = Enumerable.Range(0, moves.ClassCount).First(c => moves.ClassName(c) == "U-BRAND");
+        Assert.Equal(1, moves.Cost(state, gold, unit));
+        Assert.Equal(0, moves.Cost(state, gold, Enumerable.Range(0, moves.ClassCount).First(c => moves.ClassName(c) == "O")));
+    }
+
+    [Fact]
+    public void Frozen_components_keep_their_weights()
+    {
+        Assert.NotNull(fixture.Info);
+        var (_, text) = TinyData.Config(["ner"], 10);
+        var document = Core.Config.SpacyConfigDocument.Parse(text);
+        document.SetRaw("training", "frozen_components", "[\"tok2vec\"]");
+        text = document.ToString();
+        var settings = Configuration.TrainingSettings.From(new Core.Config.ResolvedConfig(Core.Config.SpacyConfigDocument.Parse(text), "frozen.cfg"));
+        var train = TinyData.Examples(32, 9);
+        using var model = TrainableSpacyPipeline.Create(new TrainingRun { Settings = settings, ConfigText = text, Log = log.WriteLine }, train);
+        var before = Path.Combine(_directory, "before");
+        var after = Path.Combine(_directory, "after");
+        model.Write(before, new ScoreSet(), new Dictionary<string, double>());
+        using var optimizer = new AdamOptimizer(model.TrainableParameters, settings.Loop);
+        var docs = train.Select(TrainingDoc.From).ToList();
+        for (var step = 0; step < 3; step++)
+        {
+            optimizer.ZeroGrad();
+            using var scope = torch.NewDisposeScope();
+            Assert.DoesNotContain("tok2vec", model.Update(docs, 0.1, new Random(step)).Keys);
+            optimizer.Step();
+        }
+
+        model.Write(after, new ScoreSet(), new Dictionary<string, double>());
+
+        Assert.Equal(File.ReadAllBytes(Path.Combine(before, "tok2vec", "model")), File.ReadAllBytes(Path.Combine(after, "tok2vec", "model")));
+        Assert.NotEqual(File.ReadAllBytes(Path.Combine(before, "ner", "model")), File.ReadAllBytes(Path.Combine(after, "ner", "model")));
+    }
 }
