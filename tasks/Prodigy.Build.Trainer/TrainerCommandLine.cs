@@ -117,8 +117,10 @@ public static class TrainerCommandLine
     private static int Train(Dictionary<string, string> options, Action<string> say, CancellationToken cancellationToken)
     {
         var (configPath, output, config, settings, trainPath, devPath, device) = LoadTrainingInputs(options, say);
+        var afterStart = ResidentMegabytes();
         var train = ReadCorpus(trainPath, settings);
         var dev = ReadCorpus(devPath, settings);
+        var afterCorpus = ResidentMegabytes();
         if (train.Count == 0)
         {
             throw new TrainerInputException("PRD2305", "the training corpus has no documents", trainPath);
@@ -148,8 +150,17 @@ public static class TrainerCommandLine
             dev,
             cancellationToken);
 
+        // Where the memory went: the process with TorchSharp started, then with the corpus read, then the peak of training.
+        double peak;
+        using (var process = System.Diagnostics.Process.GetCurrentProcess())
+        {
+            peak = process.PeakWorkingSet64 / (1024.0 * 1024.0);
+        }
+
+        say(string.Create(CultureInfo.InvariantCulture, $"Memory: peak {peak:F0} MB ({afterStart:F0} MB with TorchSharp started, {afterCorpus:F0} MB with the corpus read)"));
         var metrics = new JsonObject
         {
+            ["peak_memory_mb"] = Math.Round(peak),
             ["score"] = result.BestScore,
             ["best_step"] = result.BestStep,
             ["steps"] = result.Steps,
@@ -176,6 +187,12 @@ public static class TrainerCommandLine
 
         say(string.Create(CultureInfo.InvariantCulture, $"Saved pipeline to output directory: {Path.Combine(output, "model-best")} (score {result.BestScore:0.00} at step {result.BestStep}) and {Path.Combine(output, "model-last")}; {result.Steps} steps, {result.Epochs} epochs in {result.Seconds:0.0} s"));
         return 0;
+    }
+
+    private static double ResidentMegabytes()
+    {
+        using var process = System.Diagnostics.Process.GetCurrentProcess();
+        return process.WorkingSet64 / (1024.0 * 1024.0);
     }
 
     private static int TrainCurve(Dictionary<string, string> options, Action<string> say, CancellationToken cancellationToken)

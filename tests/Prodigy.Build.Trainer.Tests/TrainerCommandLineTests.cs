@@ -103,6 +103,9 @@ public sealed class TrainerCommandLineTests(TorchRuntimeFixture fixture) : IDisp
         var metrics = JsonNode.Parse(File.ReadAllText(Path.Combine(_directory, "model", "metrics.json")))!;
         var best = (double)metrics["score"]!;
         Assert.Equal(best, (double)metrics["scores"]!["ents_f"]!, 9);
+        // The run reports its memory: the peak, at least what the process held with the corpus read.
+        Assert.Matches(@"Memory: peak \d+ MB \(\d+ MB with TorchSharp started, \d+ MB with the corpus read\)", output.ToString());
+        Assert.True((double)metrics["peak_memory_mb"]! > 100, metrics.ToJsonString());
 
         var evaluation = new StringWriter();
         code = TrainerCommandLine.Run(["evaluate", "--model", Path.Combine(_directory, "model", "model-best"), "--data", dev, "--metrics", Path.Combine(_directory, "eval.json")], evaluation, CancellationToken.None);

@@ -59,21 +59,28 @@ public sealed class TorchTransitionParser
     /// <summary>Whether <paramref name="example"/> has any annotation for this component.</summary>
     public bool HasGold(Example example) => Gold(example).HasGold(0, example.Length);
 
-    /// <summary>The surrogate to backpropagate and spaCy's loss value (sum of squared score gradients); null without gold.</summary>
-    public (Tensor Surrogate, double Loss)? Update(IReadOnlyList<TrainingDoc> docs, Tensor tokvecs, BatchLayout layout, bool train, double dropout, Random random)
+    /// <summary>
+    /// The surrogate to backpropagate and spaCy's loss value (sum of squared score gradients); null
+    /// without gold. <paramref name="encode"/> gives the token vectors of the documents with gold only
+    /// (packed as the layout says): the others get no gradient in spaCy either, and a batch can hold a
+    /// document of thousands of tokens annotated for another component alone.
+    /// </summary>
+    public (Tensor Surrogate, double Loss)? Update(IReadOnlyList<TrainingDoc> batch, Func<IReadOnlyList<TrainingDoc>, BatchLayout, Tensor> encode, bool train, double dropout, Random random)
     {
         // Parser.update: max_moves = int(random.uniform(cut // 2, cut * 2)) per batch.
         var maxMoves = CutSize >= 1 ? (int)((CutSize / 2) + (random.NextDouble() * ((CutSize * 2) - (CutSize / 2)))) : 0;
+        var docs = batch.Where(d => d.Length > 0 && d.Cached(this, () => Gold(d.Example)).HasGold(0, d.Length)).ToList();
+        if (docs.Count == 0)
+        {
+            return null;
+        }
+
+        var layout = new BatchLayout(docs.Select(d => d.Length).ToList());
         var states = new List<(BiluoState State, BiluoGold Gold)>();
         for (var d = 0; d < docs.Count; d++)
         {
             var example = docs[d].Example;
             var gold = docs[d].Cached(this, () => Gold(example));
-            if (example.Length == 0 || !gold.HasGold(0, example.Length))
-            {
-                continue;
-            }
-
             var start = _moves.Start(docs[d].Doc, layout.Starts[d]);
             if (maxMoves < 1 || example.Length < maxMoves)
             {
@@ -109,6 +116,7 @@ public sealed class TorchTransitionParser
             return null;
         }
 
+        var tokvecs = encode(docs, layout);
         var device = tokvecs.device;
         var projection = _parameters["projection.W"];
         var lowerW = _parameters["lower.W"];

@@ -1,0 +1,416 @@
+using System.Text.Json.Nodes;
+using Prodigy.Build.Core.Config;
+using Prodigy.Build.Core.Pipelines;
+using Prodigy.Build.Core.Tokenization;
+using Prodigy.Build.Trainer.Configuration;
+using Prodigy.Build.Trainer.Data;
+using Prodigy.Build.Trainer.Model;
+using Prodigy.Build.Trainer.Model.SpacyFormat;
+using Prodigy.Build.Trainer.Scoring;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Prodigy.Build.Trainer.Training;
+
+/// <summary>The planned pipeline and the torch parameters and models of its components.</summary>
+public sealed class TrainableSpacyPipeline : IDisposable
+{
+    private readonly TrainingRun _run;
+    private readonly SpacyPipelinePlan _plan;
+    private readonly Dictionary<string, ThincParameters> _parameters = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, TorchTok2Vec> _encoders = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, TorchTransitionParser> _parsers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, TorchBowTextcat> _textcats = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _frozen;
+    private readonly byte[] _tokenizer;
+
+    private TrainableSpacyPipeline(TrainingRun run, SpacyPipelinePlan plan, HashSet<string> frozen, byte[] tokenizer)
+    {
+        _run = run;
+        _plan = plan;
+        _frozen = frozen;
+        _tokenizer = tokenizer;
+    }
+
+    public SpacyPipelinePlan Plan => _plan;
+
+    /// <summary>The torch encoder of a tok2vec component (or of a component's inline tok2vec).</summary>
+    public TorchTok2Vec Encoder(string component) => _encoders[component];
+
+    /// <summary>The torch model of a text classifier component.</summary>
+    public TorchBowTextcat Textcat(string component) => _textcats[component];
+
+    public IEnumerable<Parameter> TrainableParameters => _parameters.Where(p => !_frozen.Contains(p.Key)).SelectMany(p => p.Value.All);
+
+    public static TrainableSpacyPipeline Create(TrainingRun run, IReadOnlyList<Example> train)
+    {
+        var config = new ResolvedConfig(SpacyConfigDocument.Parse(run.ConfigText), "config.cfg");
+        var basePipeline = LoadBase(run, config);
+        var baseLabels = basePipeline is null ? null : PipelineLabels.Of(basePipeline.Components);
+        var labels = PipelineLabels.Collect(run.Settings, train, run.LabelsFile, baseLabels);
+        if (baseLabels is not null)
+        {
+            foreach (var (component, added) in labels.AddedTo(baseLabels, run.Settings))
+            {
+                if (added.Count > 0 && basePipeline!.Components.Any(c => c.Name == component))
+                {
+                    run.Log($"Base model: [{component}] labels added: {string.Join(", ", added)}");
+                }
+            }
+        }
+
+        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var example in train)
+        {
+            foreach (var entity in example.Entities ?? [])
+            {
+                counts[entity.Label] = counts.GetValueOrDefault(entity.Label) + entity.End - entity.Start;
+            }
+        }
+
+        SpacyPipelinePlan plan;
+        try
+        {
+            plan = SpacyPipelinePlan.Create(config, new SpacyVocab(), name =>
+                config.String($"components.{name}", "factory") == "ner"
+                    ? new ComponentLabels
+                    {
+                        Labels = labels.Ner,
+                        TokenCounts = counts,
+                        BaseClasses = (basePipeline?.Components.FirstOrDefault(c => c.Name == name) as EntityRecognizerComponent)?.Classes,
+                    }
+                    : new ComponentLabels { Labels = labels.Textcat.GetValueOrDefault(name) ?? [] });
+        }
+        catch (SpacyPipelineException e)
+        {
+            throw new TrainerInputException(e.Code, e.Reason, e.Path);
+        }
+
+        var frozen = config.Raw("training", "frozen_components") is null ? [] : config.StringList("training", "frozen_components").ToHashSet(StringComparer.Ordinal);
+        var model = new TrainableSpacyPipeline(run, plan, frozen, TokenizerBytes(run));
+        try
+        {
+            foreach (var component in plan.Components)
+            {
+                var parameters = new ThincParameters(component, run.Device);
+                model._parameters[component.Name] = parameters;
+                var section = $"components.{component.Name}";
+                switch (component.Factory)
+                {
+                    case "tok2vec":
+                        model._encoders[component.Name] = Encoder(config, parameters, "", $"{section}.model");
+                        break;
+                    case "ner":
+                        if (component.Tok2VecUpstream is null)
+                        {
+                            model._encoders[component.Name] = Encoder(config, parameters, "tok2vec.", $"{section}.model.tok2vec");
+                        }
+
+                        var baseClasses = (basePipeline?.Components.FirstOrDefault(c => c.Name == component.Name) as EntityRecognizerComponent)?.Classes.Count;
+                        model._parsers[component.Name] = new TorchTransitionParser(
+                            parameters,
+                            config.Int(section, "update_with_oracle_cut_size", 100),
+                            useNegatives: run.Settings.Ner?.IncorrectSpansKey is not null,
+                            firstUnseenClass: baseClasses ?? int.MaxValue);
+                        break;
+                    default:
+                        var textcat = run.Settings.Textcats.First(t => t.Component == component.Name);
+                        model._textcats[component.Name] = new TorchBowTextcat(parameters, textcat.NgramSize, textcat.Exclusive, supportsMissingLabels: !textcat.Exclusive);
+                        break;
+                }
+
+                if (basePipeline?.Components.FirstOrDefault(c => c.Name == component.Name) is { } source)
+                {
+                    CopyBaseWeights(run.BaseModel!, source, parameters);
+                }
+
+                parameters.SetTrainable(!frozen.Contains(component.Name));
+            }
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+
+        return model;
+    }
+
+    // A spaCy pipeline folder as base model: loaded when it has components of the config's (sourced
+    // with their weights); one with none of them (say a tagger and parser) gives its tokenizer only.
+    // A component of the base the config does not train is an error: its weights would be lost.
+    private static SpacyPipeline? LoadBase(TrainingRun run, ResolvedConfig config)
+    {
+        if (run.BaseModel is not { } directory || !BaseModel.IsSpacyPipeline(directory))
+        {
+            return null;
+        }
+
+        var folder = SpacyPipeline.ResolvePackageFolder(directory);
+        if (!File.Exists(Path.Combine(folder, "config.cfg")))
+        {
+            run.Log($"Base model: {directory} has a tokenizer and no config.cfg; it gives the tokenizer, the weights start fresh");
+            return null;
+        }
+
+        ResolvedConfig baseConfig;
+        try
+        {
+            baseConfig = ResolvedConfig.Load(Path.Combine(folder, "config.cfg"));
+        }
+        catch (Exception e) when (e is IOException or TrainingConfigException or FormatException)
+        {
+            throw new TrainerInputException("PRD2309", $"the base model's config.cfg cannot be read: {e.Message}", folder);
+        }
+
+        var names = config.StringList("nlp", "pipeline");
+        var baseNames = baseConfig.StringList("nlp", "pipeline");
+        if (!baseNames.Any(names.Contains))
+        {
+            run.Log($"Base model: the spaCy pipeline {directory} shares no component with the config; it gives the tokenizer, the weights start fresh");
+            return null;
+        }
+
+        if (baseNames.FirstOrDefault(n => !names.Contains(n)) is { } extra)
+        {
+            throw new TrainerInputException("PRD2309", $"the base model has the component '{extra}', which the config's [nlp] pipeline does not train; add it to the config or train from a base model without it", folder);
+        }
+
+        try
+        {
+            var pipeline = SpacyPipeline.Load(folder);
+            run.Log($"Base model: {directory} ({string.Join(", ", pipeline.Components.Select(c => c.Name))} sourced with their weights)");
+            return pipeline;
+        }
+        catch (SpacyPipelineException e)
+        {
+            throw new TrainerInputException(e.Code, $"the base model cannot be loaded: {e.Reason}", e.Path);
+        }
+    }
+
+    // Sourcing as spaCy does: the same architecture (node for node), every param taken; the label rows
+    // of a component given new labels keep the base's values first (resized, spaCy's add_label), the
+    // new rows start as a fresh model's. Anything else that differs is PRD2309 naming the param.
+    private static void CopyBaseWeights(string baseModel, IPipelineComponent source, ThincParameters parameters)
+    {
+        var plan = parameters.Plan;
+        if (plan.Factory != source.Factory || !plan.HasArchitectureOf(source.Tree))
+        {
+            throw new TrainerInputException("PRD2309", $"the base model's component '{source.Name}' was built by another architecture than the config's [components.{plan.Name}.model]; use the base model's config or a matching architecture", baseModel);
+        }
+
+        foreach (var parameter in plan.Parameters)
+        {
+            var value = plan.ValueIn(source.Tree, parameter)
+                ?? throw new TrainerInputException("PRD2309", $"the base model's component '{source.Name}' has no {parameter.Key}", baseModel);
+            var values = value.ToFloats();
+            if (value.Shape.SequenceEqual(parameter.Shape))
+            {
+                parameters.Set(parameter.Key, values);
+                continue;
+            }
+
+            var labelRows = parameter.Key is "upper.W" or "upper.b" or "sparse_linear.W" or "sparse_linear.b";
+            if (labelRows && value.Shape.Length == parameter.Shape.Length && value.Shape.Skip(1).SequenceEqual(parameter.Shape.Skip(1)) && value.Shape[0] < parameter.Shape[0])
+            {
+                using var current = parameters[parameter.Key].detach().cpu().contiguous();
+                var merged = current.data<float>().ToArray();
+                values.CopyTo(merged, 0);
+                parameters.Set(parameter.Key, merged);
+                continue;
+            }
+
+            throw new TrainerInputException(
+                "PRD2309",
+                $"the base model's {source.Name} {parameter.Key} has the shape ({string.Join(", ", value.Shape)}), the config gives ({string.Join(", ", parameter.Shape)}); train with the base model's sizes or without the base model",
+                baseModel);
+        }
+    }
+
+    private static TorchTok2Vec Encoder(ResolvedConfig config, ThincParameters parameters, string prefix, string section) => new(
+        parameters,
+        prefix,
+        config.StringList($"{section}.embed", "attrs"),
+        config.Int($"{section}.encode", "window_size", 1),
+        config.Int($"{section}.encode", "depth", 4));
+
+    /// <summary>One update of every trained component on a batch (spaCy's nlp.update); the losses by component.</summary>
+    public Dictionary<string, double> Update(IReadOnlyList<TrainingDoc> docs, double dropout, Random random)
+    {
+        var losses = new Dictionary<string, double>(StringComparer.Ordinal);
+        var outputs = new List<(string Component, Tensor Output)>();
+        Tensor? total = null;
+        foreach (var component in _plan.Components)
+        {
+            if (_frozen.Contains(component.Name))
+            {
+                continue;
+            }
+
+            (Tensor Surrogate, double Loss)? result = null;
+            switch (component.Factory)
+            {
+                case "tok2vec":
+                    // Run by its listeners, on the documents they learn from (the encoder's output reaches nothing else).
+                    break;
+                case "ner":
+                    var upstream = component.Tok2VecUpstream;
+                    var trainsEncoder = upstream is null || !_frozen.Contains(upstream);
+                    var encoder = _encoders[upstream ?? component.Name];
+                    result = _parsers[component.Name].Update(
+                        docs,
+                        (subset, layout) =>
+                        {
+                            var output = encoder.Forward(subset, layout, train: trainsEncoder, trainsEncoder ? dropout : 0);
+                            if (upstream is not null && trainsEncoder)
+                            {
+                                output.retain_grad();
+                                outputs.Add((upstream, output));
+                            }
+
+                            return output;
+                        },
+                        train: true,
+                        dropout,
+                        random);
+                    break;
+                default:
+                    result = _textcats[component.Name].Update(docs);
+                    break;
+            }
+
+            if (result is { } r)
+            {
+                losses[component.Name] = r.Loss;
+                total = total is null ? r.Surrogate : total + r.Surrogate;
+            }
+        }
+
+        if (total is null)
+        {
+            return [];
+        }
+
+        total.backward();
+
+        // spaCy's tok2vec loss: the sum of squares of the gradients its listeners sent back.
+        foreach (var (name, output) in outputs)
+        {
+            using var grad = output.grad;
+            losses[name] = losses.GetValueOrDefault(name) + (grad is null ? 0 : grad.pow(2).sum().item<float>());
+        }
+
+        return losses;
+    }
+
+    /// <summary>Writes the pipeline folder with the current weights.</summary>
+    public void Write(string directory, ScoreSet scores, IReadOnlyDictionary<string, double> losses, double? score = null, int? step = null, int? epoch = null)
+    {
+        foreach (var parameters in _parameters.Values)
+        {
+            parameters.Export();
+        }
+
+        // metrics.json goes into the same swap as the folder: a cancelled write leaves the old pair whole.
+        var otherFiles = new List<KeyValuePair<string, byte[]>>();
+        if (score is not null)
+        {
+            var metrics = new JsonObject
+            {
+                ["score"] = score,
+                ["step"] = step,
+                ["epoch"] = epoch,
+                ["trainer"] = "Prodigy.Build.Trainer " + ModelDirectory.TrainerVersion,
+                ["parameters"] = _parameters.Values.Sum(p => p.All.Sum(t => t.numel())),
+            };
+            otherFiles.Add(new(ModelDirectory.MetricsFile, System.Text.Encoding.UTF8.GetBytes(metrics.ToJsonString(ModelDirectory.JsonOptions))));
+        }
+
+        _plan.Write(directory, _run.ConfigText, Meta(scores, losses), _tokenizer, otherFiles);
+    }
+
+    /// <summary>Writes the folder and loads it with the reader (what evaluation scores).</summary>
+    public SpacyPipeline WriteAndLoad(string directory, ScoreSet scores, IReadOnlyDictionary<string, double> losses)
+    {
+        Write(directory, scores, losses);
+        return SpacyPipeline.Load(directory);
+    }
+
+    /// <summary>spaCy's scores of the loaded folder on the dev examples (their own tokens, as spacy train evaluates).</summary>
+    public ScoreSet Score(SpacyPipeline pipeline, IReadOnlyList<Example> dev, IReadOnlyList<PipelineDoc> devDocs)
+    {
+        var docs = devDocs.Select(d => new PipelineDoc(d.Text, d.Tokens)).ToList();
+        pipeline.Annotate(docs);
+        var labels = PipelineLabels.Of(_plan.Components);
+        var predictions = docs.Select(d => Prediction.FromDoc(d, labels)).ToList();
+        return PipelineScores.Compute(_run.Settings, labels, dev, predictions);
+    }
+
+    // meta.json as spacy train writes it: lang, name, version, the spaCy version range, empty
+    // description fields, the vectors, labels, pipeline, components, disabled and performance (the
+    // evaluation's scores and each component's loss).
+    private JsonObject Meta(ScoreSet scores, IReadOnlyDictionary<string, double> losses)
+    {
+        var performance = TrainerCommandLine.ScoresJson(scores);
+
+        foreach (var component in _plan.Components)
+        {
+            performance[component.Name + "_loss"] = losses.GetValueOrDefault(component.Name);
+        }
+
+        return new JsonObject
+        {
+            ["lang"] = _run.Settings.Language,
+            ["name"] = _run.ModelName,
+            ["version"] = _run.ModelVersion,
+            ["spacy_version"] = ">=3.5.4,<3.6.0",
+            ["description"] = "",
+            ["author"] = "",
+            ["email"] = "",
+            ["url"] = "",
+            ["license"] = "",
+            ["spacy_git_version"] = "Unknown",
+            ["vectors"] = new JsonObject { ["width"] = 0, ["vectors"] = 0, ["keys"] = 0, ["name"] = null, ["mode"] = "default" },
+            ["labels"] = new JsonObject(_plan.Components.Select(c => new KeyValuePair<string, JsonNode?>(c.Name, new JsonArray([.. c.Labels.Select(l => JsonValue.Create(l))])))),
+            ["pipeline"] = new JsonArray([.. _plan.Components.Select(c => JsonValue.Create(c.Name))]),
+            ["components"] = new JsonArray([.. _plan.Components.Select(c => JsonValue.Create(c.Name))]),
+            ["disabled"] = new JsonArray(),
+            ["performance"] = performance,
+        };
+    }
+
+    // The tokenizer file: a spaCy tokenizer or pipeline folder's as it is; rules JSON or the language's built-in rules converted.
+    private static byte[] TokenizerBytes(TrainingRun run)
+    {
+        var path = run.TokenizerRulesPath ?? (run.BaseModel is { } baseModel ? BaseModel.TokenizerRulesOf(baseModel) : null);
+        if (path is not null)
+        {
+            var folder = Directory.Exists(path) ? SpacyPipeline.ResolvePackageFolder(path) : null;
+            if (folder is not null && File.Exists(Path.Combine(folder, "tokenizer")))
+            {
+                return File.ReadAllBytes(Path.Combine(folder, "tokenizer"));
+            }
+
+            if (File.Exists(path) && !path.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
+            {
+                return File.ReadAllBytes(path);
+            }
+
+            return TokenizerRules.Load(path).ToMsgPack();
+        }
+
+        // A language without built-in rules gets what spaCy's blank tokenizer has: whitespace only.
+        return TokenizerRules.BuiltInLanguages.Contains(run.Settings.Language)
+            ? TokenizerRules.BuiltIn(run.Settings.Language).ToMsgPack()
+            : new TokenizerRules { Source = "blank", Language = run.Settings.Language, SpecialCases = new Dictionary<string, IReadOnlyList<SpecialCaseToken>>() }.ToMsgPack();
+    }
+
+    public void Dispose()
+    {
+        foreach (var parameters in _parameters.Values)
+        {
+            parameters.Dispose();
+        }
+    }
+}
