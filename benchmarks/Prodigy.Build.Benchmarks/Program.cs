@@ -3,7 +3,7 @@ using Prodigy.Build.Benchmarks;
 // Usage: dotnet run -c Release --project benchmarks/Prodigy.Build.Benchmarks -- tokenizer [--shared DIR] [--mb 5] [--passes 5] [--langs en,de,...]
 //        dotnet run -c Release --project benchmarks/Prodigy.Build.Benchmarks -- corpus [--examples 50000] [--runs 3] [--tool path/Prodigy.Build.Tool.dll]
 //        dotnet run -c Release --project benchmarks/Prodigy.Build.Benchmarks -- incremental [--rounds 10] [--gb 1]
-//        dotnet run -c Release --project benchmarks/Prodigy.Build.Benchmarks -- training [--runs name,name] [--trainer path/Prodigy.Build.Trainer.dll]
+//        dotnet run -c Release --project benchmarks/Prodigy.Build.Benchmarks -- training [--runs name,name] [--seeds 0,1,2] [--trainer path/Prodigy.Build.Trainer.dll]
 //        dotnet run -c Release --project benchmarks/Prodigy.Build.Benchmarks -- pipelines [--threads 1,2] [--passes 5] [--pipelines ner,spancat,textcat,textcat_multilabel]
 var arguments = args.ToList();
 if (arguments.Count == 0 || arguments[0] is "-h" or "--help")
@@ -11,7 +11,7 @@ if (arguments.Count == 0 || arguments[0] is "-h" or "--help")
     Console.WriteLine("Benchmarks: tokenizer [--shared DIR] [--mb 5] [--passes 5] [--langs en,de,fr,es,it,nl,pt,xx]");
     Console.WriteLine("            corpus [--shared DIR] [--examples 50000] [--runs 3] [--tool Prodigy.Build.Tool.dll]");
     Console.WriteLine("            incremental [--shared DIR] [--rounds 10] [--gb 1]");
-    Console.WriteLine("            training [--shared DIR] [--runs fashion_brands-ner-efficiency,...] [--trainer Prodigy.Build.Trainer.dll]");
+    Console.WriteLine("            training [--shared DIR] [--runs fashion_brands-ner-efficiency,...] [--seeds 0,1,2] [--trainer Prodigy.Build.Trainer.dll]");
     Console.WriteLine("            pipelines [--shared DIR] [--threads 1,2] [--passes 5] [--pipelines ner,spancat,textcat,textcat_multilabel]");
     return arguments.Count == 0 ? 2 : 0;
 }
@@ -43,7 +43,8 @@ switch (arguments[0])
         TrainingBenchmark.Run(
             shared,
             Option("trainer", Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "tasks", "Prodigy.Build.Trainer", "bin", "Release", "net10.0", "Prodigy.Build.Trainer.dll"))),
-            Option("runs", string.Join(",", TrainingBenchmark.DefaultRuns)).Split(','));
+            Option("runs", string.Join(",", TrainingBenchmark.DefaultRuns)).Split(','),
+            Option("seeds", "0,1,2").Split(',').Select(s => int.Parse(s, System.Globalization.CultureInfo.InvariantCulture)).ToList());
         return 0;
     case "pipelines":
         PipelineBenchmark.Run(
