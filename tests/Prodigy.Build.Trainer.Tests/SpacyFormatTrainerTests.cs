@@ -217,4 +217,65 @@ public sealed class SpacyFormatTrainerTests(TorchRuntimeFixture fixture, ITestOu
         Assert.Equal(File.ReadAllBytes(Path.Combine(before, "tok2vec", "model")), File.ReadAllBytes(Path.Combine(after, "tok2vec", "model")));
         Assert.NotEqual(File.ReadAllBytes(Path.Combine(before, "ner", "model")), File.ReadAllBytes(Path.Combine(after, "ner", "model")));
     }
+
+    [Fact]
+    public void The_parser_backward_pass_matches_finite_differences()
+    {
+        Assert.NotNull(fixture.Info);
+        var (parser, _, parameters) = Parser(useNegatives: false);
+        using var owned = parameters;
+        torch.random.manual_seed(3);
+        var random = new Random(5);
+        // Non-zero upper weights (they start at zero) so that every layer's gradient is exercised.
+        parameters.Set("upper.W", Enumerable.Range(0, (int)parameters["upper.W"].numel()).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray());
+        var docs = new[]
+        {
+            Sentence([new(2, 3, "BRAND"), new(5, 7, "BRAND")], new bool[8]),
+            Sentence([new(0, 2, "BRAND")], new bool[8]),
+        }.Select(TrainingDoc.From).ToList();
+        using var tokvecs = torch.randn([16, parameters["projection.W"].shape[1]]).requires_grad_();
+        double Objective()
+        {
+            using var scope = torch.NewDisposeScope();
+            parser.Update(docs, (_, _) => tokvecs, train: false, 0, new Random(1));
+            return parser.LastObjective;
+        }
+
+        using (var scope = torch.NewDisposeScope())
+        {
+            parser.Update(docs, (_, _) => tokvecs, train: false, 0, new Random(1))!.Value.Surrogate.backward();
+        }
+
+        var checkedEntries = 0;
+        foreach (var (name, tensor) in new (string, torch.Tensor)[]
+        {
+            ("upper.b", parameters["upper.b"]), ("upper.W", parameters["upper.W"]), ("lower.b", parameters["lower.b"]),
+            ("lower.pad", parameters["lower.pad"]), ("lower.W", parameters["lower.W"]), ("projection.W", parameters["projection.W"]), ("tokvecs", tokvecs),
+        })
+        {
+            // Flat views of the same storage: the accessor indexes a 1-d tensor by one number.
+            using var flat = tensor.detach().view(-1);
+            using var flatGradient = tensor.grad!.view(-1);
+            var values = flat.data<float>();
+            var gradient = flatGradient.data<float>();
+            var count = tensor.numel();
+            for (var k = 0; k < 6; k++)
+            {
+                var i = (k * 7919L) % count;
+                const float eps = 1e-3f;
+                var original = values[i];
+                values[i] = original + eps;
+                var plus = Objective();
+                values[i] = original - eps;
+                var minus = Objective();
+                values[i] = original;
+                var numeric = (plus - minus) / (2 * eps);
+                var analytic = gradient[i];
+                Assert.True(Math.Abs(numeric - analytic) <= (0.05 * Math.Max(Math.Abs(numeric), Math.Abs(analytic))) + 2e-3, $"{name}[{i}]: finite differences {numeric}, backward pass {analytic}");
+                checkedEntries++;
+            }
+        }
+
+        Assert.Equal(42, checkedEntries);
+    }
 }

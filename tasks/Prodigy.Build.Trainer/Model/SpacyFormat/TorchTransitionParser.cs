@@ -144,6 +144,7 @@ public sealed class TorchTransitionParser
         var classMask = _unseen.Select(u => u ? 0f : 1f).ToArray();
         var anyUnseen = _unseen.Any(u => u);
         var loss = 0.0;
+        var objective = 0.0;
         var rows = new int[_features];
         var costs = new float[_classes];
         var valid = new bool[_classes];
@@ -230,7 +231,7 @@ public sealed class TorchTransitionParser
                     }
                 }
 
-                LogLoss(scores.AsSpan(s * _classes, _classes), costs, valid, dScores.AsSpan(s * _classes, _classes));
+                objective += LogLoss(scores.AsSpan(s * _classes, _classes), costs, valid, dScores.AsSpan(s * _classes, _classes));
             }
 
             for (var i = 0; i < dScores.Length; i++)
@@ -331,14 +332,19 @@ public sealed class TorchTransitionParser
                 + (_parameters["upper.b"] * torch.tensor(dUpperB, _parameters["upper.b"].shape, device: device)).sum();
         }
 
+        LastObjective = objective;
         return (surrogate, loss);
     }
+
+    /// <summary>The last update's log-loss objective (summed over states and steps), whose gradient the surrogate carries.</summary>
+    internal double LastObjective { get; private set; }
 
     /// <summary>
     /// spaCy's cpu_log_loss: with <c>best</c> the highest-scoring valid class of least cost, each class
     /// gets its softmax probability, minus its probability among the classes no costlier than best.
+    /// Returns the objective whose gradient that is (for checking the backward pass).
     /// </summary>
-    internal static void LogLoss(ReadOnlySpan<float> scores, ReadOnlySpan<float> costs, ReadOnlySpan<bool> valid, Span<float> dScores)
+    internal static double LogLoss(ReadOnlySpan<float> scores, ReadOnlySpan<float> costs, ReadOnlySpan<bool> valid, Span<float> dScores)
     {
         var cost = 1f;
         for (var i = 0; i < scores.Length; i++)
@@ -366,7 +372,7 @@ public sealed class TorchTransitionParser
 
         if (best == -1 || scores.Length == 0)
         {
-            return;
+            return 0;
         }
 
         double z = 1e-10, goldZ = 1e-10;
@@ -385,6 +391,9 @@ public sealed class TorchTransitionParser
             var probability = Math.Exp(scores[i] - max) / z;
             dScores[i] = (float)(costs[i] <= costs[best] ? probability - (Math.Exp(scores[i] - goldMax) / goldZ) : probability);
         }
+
+        // The objective this is the gradient of: -log of the probability of the zero-cost classes.
+        return (max + Math.Log(z)) - (goldMax + Math.Log(goldZ));
     }
 
     /// <summary>The oracle's moves from a state: at each step the first valid class that costs nothing.</summary>
