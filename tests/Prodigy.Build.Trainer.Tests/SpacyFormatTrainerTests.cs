@@ -278,4 +278,21 @@ public sealed class SpacyFormatTrainerTests(TorchRuntimeFixture fixture, ITestOu
 
         Assert.Equal(42, checkedEntries);
     }
+
+    [Fact]
+    public void A_document_without_entity_annotation_gives_the_parser_nothing_to_learn()
+    {
+        Assert.NotNull(fixture.Info);
+        var (parser, _, parameters) = Parser(useNegatives: true);
+        using var owned = parameters;
+        // A textcat example: its whitespace tokens are O only where the document has entity annotation.
+        string[] words = ["Crash", "\n\n", "on", "start", "\n"];
+        var textcatOnly = new Example { Words = words, Spaces = words.Select(_ => false).ToArray(), Norms = words };
+        var annotated = new Example { Words = words, Spaces = words.Select(_ => false).ToArray(), Norms = words, Entities = [], EntityMissing = Enumerable.Repeat(true, 5).ToArray() };
+
+        Assert.False(parser.HasGold(textcatOnly));
+        Assert.Null(parser.Update([TrainingDoc.From(textcatOnly)], (_, _) => throw new InvalidOperationException("no document needs the encoder"), train: true, 0.1, new Random(0)));
+        Assert.True(parser.HasGold(annotated));
+        Assert.Equal(BiluoTransitionSystem.Out, parser.Gold(annotated).Moves[1]);
+    }
 }

@@ -425,7 +425,8 @@ public sealed class TorchTransitionParser
 
     /// <summary>
     /// The gold moves of each token (Example.get_aligned_ner): B/I/L/U-label inside entities, O where the
-    /// annotation says outside (and on whitespace tokens it leaves missing), missing elsewhere.
+    /// annotation says outside (and on whitespace tokens it leaves missing), missing elsewhere; all missing
+    /// for a document without entity annotation.
     /// </summary>
     internal BiluoGold Gold(Example example)
     {
@@ -449,13 +450,14 @@ public sealed class TorchTransitionParser
                     labels[t] = entity.Label;
                 }
             }
-        }
 
-        for (var t = 0; t < example.Length; t++)
-        {
-            if (moves[t] == BiluoTransitionSystem.Missing && example.Words[t].Length > 0 && example.Words[t].All(Core.Text.PythonText.IsSpace))
+            // Only a document with entity annotation: one without any (a textcat example) has no gold at all.
+            for (var t = 0; t < example.Length; t++)
             {
-                moves[t] = BiluoTransitionSystem.Out;
+                if (moves[t] == BiluoTransitionSystem.Missing && example.Words[t].Length > 0 && example.Words[t].All(Core.Text.PythonText.IsSpace))
+                {
+                    moves[t] = BiluoTransitionSystem.Out;
+                }
             }
         }
 
