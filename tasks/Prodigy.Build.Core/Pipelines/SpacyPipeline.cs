@@ -144,19 +144,30 @@ public sealed class SpacyPipeline
         return new SpacyPipeline(directory, config, new Tokenizer(rules), vocab, components);
     }
 
-    /// <summary>Runs every component on documents already tokenized (spaCy's <c>nlp.pipe</c> of Docs), e.g. a corpus's gold tokens.</summary>
+    /// <summary>How many documents go through the components at a time (spaCy's parser takes sub-batches of 64 of nlp.pipe's 256).</summary>
+    public const int BatchSize = 64;
+
+    /// <summary>
+    /// Runs every component on documents already tokenized (spaCy's <c>nlp.pipe</c> of Docs), e.g. a
+    /// corpus's own tokens, <see cref="BatchSize"/> documents at a time, so that the memory a batch
+    /// needs does not grow with the number of documents.
+    /// </summary>
     public void Annotate(IReadOnlyList<PipelineDoc> docs)
     {
-        foreach (var component in Components)
+        for (var start = 0; start < docs.Count; start += BatchSize)
         {
-            component.Predict(docs);
+            var batch = docs.Skip(start).Take(BatchSize).ToList();
+            foreach (var component in Components)
+            {
+                component.Predict(batch);
+            }
         }
     }
 
     /// <summary>Tokenizes and runs every component on one text.</summary>
     public PipelineDoc Process(string text) => Process([text])[0];
 
-    /// <summary>Tokenizes and runs every component on a batch of texts (one batch per component, as <c>nlp.pipe</c> does).</summary>
+    /// <summary>Tokenizes and runs every component on a batch of texts (<see cref="BatchSize"/> documents at a time through each component, as <c>nlp.pipe</c> batches them).</summary>
     public IReadOnlyList<PipelineDoc> Process(IReadOnlyList<string> texts)
     {
         var docs = new PipelineDoc[texts.Count];
@@ -165,11 +176,7 @@ public sealed class SpacyPipeline
             docs[i] = new PipelineDoc(texts[i], Tokenizer.Tokenize(texts[i]));
         }
 
-        foreach (var component in Components)
-        {
-            component.Predict(docs);
-        }
-
+        Annotate(docs);
         return docs;
     }
 }
