@@ -113,6 +113,26 @@ public sealed class SpacyFormatTrainerTests(TorchRuntimeFixture fixture, ITestOu
     }
 
     [Fact]
+    public void Weights_start_as_thincs_initialisers_draw_them()
+    {
+        Assert.NotNull(fixture.Info);
+        var (_, text) = TinyData.Config(["ner"], 10);
+        var config = new Core.Config.ResolvedConfig(Core.Config.SpacyConfigDocument.Parse(text), "config.cfg");
+        var plan = SpacyPipelinePlan.Create(config, new SpacyVocab(), _ => new ComponentLabels { Labels = ["BRAND"] });
+        using var parameters = new ThincParameters(plan.Component("tok2vec"), torch.CPU);
+        var maxouts = plan.Component("tok2vec").Parameters.Where(p => p.Key.EndsWith("maxout.W", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(maxouts);
+        foreach (var maxout in maxouts)
+        {
+            // glorot_uniform_init bounds by shape[0] + shape[1]: for Maxout's (nO, nP, nI), nO + nP.
+            var bound = Math.Sqrt(6.0 / (maxout.Shape[0] + maxout.Shape[1]));
+            using var magnitude = parameters[maxout.Key].abs().max();
+            var largest = magnitude.item<float>();
+            Assert.True(largest <= bound && largest > 0.95 * bound, $"{maxout.Key} ({string.Join(" x ", maxout.Shape)}): largest |w| {largest}, thinc's bound {bound}");
+        }
+    }
+
+    [Fact]
     public void The_parser_gradient_is_spaCys_log_loss()
     {
         // Scores of four classes; class 1 is the only zero-cost one, class 3 invalid.
@@ -222,9 +242,10 @@ public sealed class SpacyFormatTrainerTests(TorchRuntimeFixture fixture, ITestOu
     public void The_parser_backward_pass_matches_finite_differences()
     {
         Assert.NotNull(fixture.Info);
+        // Seeded before the parameters are drawn: the check must not depend on which tests ran before.
+        torch.random.manual_seed(3);
         var (parser, _, parameters) = Parser(useNegatives: false);
         using var owned = parameters;
-        torch.random.manual_seed(3);
         var random = new Random(5);
         // Non-zero upper weights (they start at zero) so that every layer's gradient is exercised.
         parameters.Set("upper.W", Enumerable.Range(0, (int)parameters["upper.W"].numel()).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray());
