@@ -147,7 +147,7 @@ public sealed class ComponentPlan : IPipelineComponent
 public sealed class SpacyPipelinePlan
 {
     /// <summary>The factories a plan can be made for (the trainer's spaCy-format components).</summary>
-    public static IReadOnlyList<string> PlannableFactories { get; } = ["tok2vec", "ner", "textcat", "textcat_multilabel"];
+    public static IReadOnlyList<string> PlannableFactories { get; } = ["tok2vec", "ner", "textcat", "textcat_multilabel", "spancat"];
 
     private SpacyPipelinePlan(ResolvedConfig config, SpacyVocab vocab, IReadOnlyList<ComponentPlan> components)
     {
@@ -213,6 +213,7 @@ public sealed class SpacyPipelinePlan
                 "tok2vec" => PlanTok2Vec(context),
                 "ner" => PlanEntityRecognizer(context, labels(name)),
                 "textcat" or "textcat_multilabel" => PlanTextCategorizer(context, factory, labels(name)),
+                "spancat" => PlanSpanCategorizer(context, labels(name)),
                 _ => throw new SpacyPipelineException(
                     "PRD2404",
                     $"component '{name}' has the factory '{factory}', which the trainer cannot write in spaCy's format yet; supported: {string.Join(", ", PlannableFactories)}",
@@ -350,6 +351,36 @@ public sealed class SpacyPipelinePlan
         }
 
         return new ComponentPlan(context.Name, factory, labels.Labels, bow.Root, parameters, cfg);
+    }
+
+    private static ComponentPlan PlanSpanCategorizer(ComponentContext context, ComponentLabels labels)
+    {
+        var component = SpanCategorizerComponent.Build(context);
+        var config = context.Config;
+        var section = context.Section;
+        var hidden = config.Int($"{context.ModelSection}.reducer", "hidden_size", 128);
+        if (hidden < 1)
+        {
+            throw context.Error("PRD2434", $"[{context.ModelSection}.reducer] hidden_size is {hidden}; give a width of 1 or more");
+        }
+
+        var parameters = component.PlanShapes(hidden, labels.Labels.Count);
+
+        // The cfg spaCy 3.5's spancat factory saves: its settings from config.cfg, negative_weight null
+        // (a multilabel spancat has no negative label) and allow_overlap true.
+        var cfg = new JsonObject
+        {
+            ["labels"] = new JsonArray([.. labels.Labels.Select(l => JsonValue.Create(l))]),
+            ["spans_key"] = config.String(section, "spans_key") ?? "sc",
+            ["threshold"] = config.IsNull(section, "threshold") && config.Raw(section, "threshold") is not null ? null : config.Double(section, "threshold", 0.5),
+            ["max_positive"] = config.IsNull(section, "max_positive") || config.Raw(section, "max_positive") is null ? null : config.Int(section, "max_positive", 0),
+            ["negative_weight"] = null,
+            ["allow_overlap"] = true,
+        };
+        return new ComponentPlan(context.Name, "spancat", labels.Labels, component.Tree, parameters, cfg)
+        {
+            Tok2VecUpstream = component.Tok2VecUpstream,
+        };
     }
 
     /// <summary>

@@ -168,6 +168,29 @@ public sealed class SpanCategorizerComponent : IPipelineComponent
         };
     }
 
+    /// <summary>
+    /// For a trainer: sets the dims of a freshly built tree (mean_max_reducer's Maxout of
+    /// <paramref name="hidden"/> x 3 pieces over the four reductions, one LinearLogistic output per
+    /// label) and names its params: the inline tok2vec's (<c>tok2vec.</c>), <c>reducer.maxout.W/b</c>,
+    /// <c>reducer.layernorm.G/b</c>, <c>scorer.linear.W/b</c>.
+    /// </summary>
+    internal List<ModelParameter> PlanShapes(int hidden, int labels)
+    {
+        // build_mean_max_reducer passes no nP: Maxout's default of 3.
+        const int pieces = 3;
+        var reduced = 4 * _input.Width;
+        SetShapes(hidden, pieces, reduced, labels, _trainingDropout);
+        var parameters = new List<ModelParameter>();
+        _input.CollectParameters(parameters);
+        parameters.Add(new("reducer.maxout.W", _maxout, "W", [hidden, pieces, reduced]));
+        parameters.Add(new("reducer.maxout.b", _maxout, "b", [hidden, pieces]));
+        parameters.Add(new("reducer.layernorm.G", _norm, "G", [hidden]));
+        parameters.Add(new("reducer.layernorm.b", _norm, "b", [hidden]));
+        parameters.Add(new("scorer.linear.W", _linear, "W", [labels, hidden]));
+        parameters.Add(new("scorer.linear.b", _linear, "b", [labels]));
+        return parameters;
+    }
+
     private static IReadOnlyList<int> SuggesterSizesOf(ComponentContext context)
     {
         var section = $"{context.Section}.suggester";

@@ -9,7 +9,7 @@ using static TorchSharp.torch;
 namespace Prodigy.Build.Trainer.Training;
 
 /// <summary>
-/// <c>spacy train</c> for pipelines of tok2vec, ner and bag-of-words textcat components: each
+/// <c>spacy train</c> for pipelines of tok2vec, ner, spancat and bag-of-words textcat components: each
 /// component's model is the architecture config.cfg names, built as a plan of the pipeline folder
 /// (<see cref="SpacyPipelinePlan"/>) whose params are the torch parameters trained here. Evaluation
 /// writes the folder and runs the reader on the dev docs, so the scores are those of the folder that

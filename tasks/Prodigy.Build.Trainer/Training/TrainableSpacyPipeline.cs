@@ -22,6 +22,7 @@ public sealed class TrainableSpacyPipeline : IDisposable
     private readonly Dictionary<string, TorchTok2Vec> _encoders = new(StringComparer.Ordinal);
     private readonly Dictionary<string, TorchTransitionParser> _parsers = new(StringComparer.Ordinal);
     private readonly Dictionary<string, TorchBowTextcat> _textcats = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, TorchSpancat> _spancats = new(StringComparer.Ordinal);
     private readonly HashSet<string> _frozen;
     private readonly byte[] _tokenizer;
 
@@ -40,6 +41,12 @@ public sealed class TrainableSpacyPipeline : IDisposable
 
     /// <summary>The torch model of a text classifier component.</summary>
     public TorchBowTextcat Textcat(string component) => _textcats[component];
+
+    /// <summary>The torch parameters of a component, by the plan's names.</summary>
+    public ThincParameters Parameters(string component) => _parameters[component];
+
+    /// <summary>The torch model of a span categorizer component.</summary>
+    public TorchSpancat Spancat(string component) => _spancats[component];
 
     public IEnumerable<Parameter> TrainableParameters => _parameters.Where(p => !_frozen.Contains(p.Key)).SelectMany(p => p.Value.All);
 
@@ -72,15 +79,17 @@ public sealed class TrainableSpacyPipeline : IDisposable
         SpacyPipelinePlan plan;
         try
         {
-            plan = SpacyPipelinePlan.Create(config, new SpacyVocab(), name =>
-                config.String($"components.{name}", "factory") == "ner"
-                    ? new ComponentLabels
-                    {
-                        Labels = labels.Ner,
-                        TokenCounts = counts,
-                        BaseClasses = (basePipeline?.Components.FirstOrDefault(c => c.Name == name) as EntityRecognizerComponent)?.Classes,
-                    }
-                    : new ComponentLabels { Labels = labels.Textcat.GetValueOrDefault(name) ?? [] });
+            plan = SpacyPipelinePlan.Create(config, new SpacyVocab(), name => config.String($"components.{name}", "factory") switch
+            {
+                "ner" => new ComponentLabels
+                {
+                    Labels = labels.Ner,
+                    TokenCounts = counts,
+                    BaseClasses = (basePipeline?.Components.FirstOrDefault(c => c.Name == name) as EntityRecognizerComponent)?.Classes,
+                },
+                "spancat" => new ComponentLabels { Labels = labels.Spancat },
+                _ => new ComponentLabels { Labels = labels.Textcat.GetValueOrDefault(name) ?? [] },
+            });
         }
         catch (SpacyPipelineException e)
         {
@@ -113,6 +122,15 @@ public sealed class TrainableSpacyPipeline : IDisposable
                             config.Int(section, "update_with_oracle_cut_size", 100),
                             useNegatives: run.Settings.Ner?.IncorrectSpansKey is not null,
                             firstUnseenClass: baseClasses ?? int.MaxValue);
+                        break;
+                    case "spancat":
+                        if (component.Tok2VecUpstream is null)
+                        {
+                            model._encoders[component.Name] = Encoder(config, parameters, "tok2vec.", $"{section}.model.tok2vec");
+                        }
+
+                        var spancat = run.Settings.Spancat!;
+                        model._spancats[component.Name] = new TorchSpancat(parameters, spancat.SpansKey, spancat.SuggesterSizes);
                         break;
                     default:
                         var textcat = run.Settings.Textcats.First(t => t.Component == component.Name);
@@ -211,7 +229,7 @@ public sealed class TrainableSpacyPipeline : IDisposable
                 continue;
             }
 
-            var labelRows = parameter.Key is "upper.W" or "upper.b" or "sparse_linear.W" or "sparse_linear.b";
+            var labelRows = parameter.Key is "upper.W" or "upper.b" or "sparse_linear.W" or "sparse_linear.b" or "scorer.linear.W" or "scorer.linear.b";
             if (labelRows && value.Shape.Length == parameter.Shape.Length && value.Shape.Skip(1).SequenceEqual(parameter.Shape.Skip(1)) && value.Shape[0] < parameter.Shape[0])
             {
                 using var current = parameters[parameter.Key].detach().cpu().contiguous();
@@ -255,25 +273,10 @@ public sealed class TrainableSpacyPipeline : IDisposable
                     // Run by its listeners, on the documents they learn from (the encoder's output reaches nothing else).
                     break;
                 case "ner":
-                    var upstream = component.Tok2VecUpstream;
-                    var trainsEncoder = upstream is null || !_frozen.Contains(upstream);
-                    var encoder = _encoders[upstream ?? component.Name];
-                    result = _parsers[component.Name].Update(
-                        docs,
-                        (subset, layout) =>
-                        {
-                            var output = encoder.Forward(subset, layout, train: trainsEncoder, trainsEncoder ? dropout : 0);
-                            if (upstream is not null && trainsEncoder)
-                            {
-                                output.retain_grad();
-                                outputs.Add((upstream, output));
-                            }
-
-                            return output;
-                        },
-                        train: true,
-                        dropout,
-                        random);
+                    result = _parsers[component.Name].Update(docs, Encode(component, dropout, outputs), train: true, dropout, random);
+                    break;
+                case "spancat":
+                    result = _spancats[component.Name].Update(docs, Encode(component, dropout, outputs), dropout);
                     break;
                 default:
                     result = _textcats[component.Name].Update(docs);
@@ -302,6 +305,26 @@ public sealed class TrainableSpacyPipeline : IDisposable
         }
 
         return losses;
+    }
+
+    // The token vectors a component reads: its listener's tok2vec (trained unless frozen; its output
+    // kept for the tok2vec loss) or its inline one.
+    private Func<IReadOnlyList<TrainingDoc>, BatchLayout, Tensor> Encode(ComponentPlan component, double dropout, List<(string Component, Tensor Output)> outputs)
+    {
+        var upstream = component.Tok2VecUpstream;
+        var trainsEncoder = upstream is null || !_frozen.Contains(upstream);
+        var encoder = _encoders[upstream ?? component.Name];
+        return (subset, layout) =>
+        {
+            var output = encoder.Forward(subset, layout, train: trainsEncoder, trainsEncoder ? dropout : 0);
+            if (upstream is not null && trainsEncoder)
+            {
+                output.retain_grad();
+                outputs.Add((upstream, output));
+            }
+
+            return output;
+        };
     }
 
     /// <summary>Writes the pipeline folder with the current weights.</summary>

@@ -24,6 +24,7 @@ public sealed class SpacyPipelinePlanTests : IDisposable
     [InlineData("ner", "FASHION_BRAND", 728)]
     [InlineData("textcat", null, 0)]
     [InlineData("textcat_multilabel", null, 0)]
+    [InlineData("spancat", null, 0)]
     public void Plan_filled_with_spaCys_weights_writes_spaCys_files(string name, string? entityLabel, long tokens)
     {
         var folder = SharedPipelines.Folder(name);
@@ -90,9 +91,13 @@ public sealed class SpacyPipelinePlanTests : IDisposable
     [Fact]
     public void Unplannable_components_are_named()
     {
-        var config = ResolvedConfig.Load(Path.Combine(SharedPipelines.Folder("spancat"), "config.cfg"));
+        // A dependency parser beside the spancat: a factory the trainer cannot write in spaCy's format.
+        var document = SpacyConfigDocument.Parse(File.ReadAllText(Path.Combine(SharedPipelines.Folder("spancat"), "config.cfg")));
+        document.SetRaw("components.spancat", "factory", "\"parser\"");
+        var config = new ResolvedConfig(document, "parser.cfg");
         Assert.False(SpacyPipelinePlan.CanPlan(config, out var reason));
         Assert.Contains("spancat", reason, StringComparison.Ordinal);
+        Assert.Contains("parser", reason, StringComparison.Ordinal);
         var error = Assert.Throws<SpacyPipelineException>(() => SpacyPipelinePlan.Create(config, new SpacyVocab(), _ => new ComponentLabels()));
         Assert.Equal("PRD2404", error.Code);
     }

@@ -109,15 +109,18 @@ public sealed class TorchTok2Vec
     }
 
     /// <summary>thinc's Maxout (W nO x nP x nI) then LayerNorm (eps 1e-8 on the variance).</summary>
-    internal Tensor NormalizedMaxout(Tensor input, string prefix)
+    internal Tensor NormalizedMaxout(Tensor input, string prefix) => NormalizedMaxout(_parameters, input, prefix);
+
+    /// <summary>thinc's Maxout then LayerNorm over the params <paramref name="prefix"/>maxout.W/b and layernorm.G/b.</summary>
+    internal static Tensor NormalizedMaxout(ThincParameters parameters, Tensor input, string prefix)
     {
-        var w = _parameters[prefix + "maxout.W"];
-        var b = _parameters[prefix + "maxout.b"];
+        var w = parameters[prefix + "maxout.W"];
+        var b = parameters[prefix + "maxout.b"];
         var nO = w.shape[0];
         var nP = w.shape[1];
         var pieces = torch.nn.functional.linear(input, w.view(nO * nP, w.shape[2]), b.view(nO * nP)).view(input.shape[0], nO, nP);
         var max = pieces.max(2).values;
-        return LayerNorm(max, _parameters[prefix + "layernorm.G"], _parameters[prefix + "layernorm.b"]);
+        return LayerNorm(max, parameters[prefix + "layernorm.G"], parameters[prefix + "layernorm.b"]);
     }
 
     internal static Tensor LayerNorm(Tensor x, Tensor gain, Tensor bias)
