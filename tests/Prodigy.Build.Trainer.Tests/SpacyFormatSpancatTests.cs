@@ -34,15 +34,7 @@ public sealed class SpacyFormatSpancatTests(TorchRuntimeFixture fixture, ITestOu
         var train = TinyData.Examples(64, 5, entities: false, spans: true);
         using var model = Create(train);
         var (settings, _) = TinyData.Config(["spancat"], 10);
-        using var optimizer = new AdamOptimizer(model.TrainableParameters, settings.Loop);
-        var docs = train.Select(TrainingDoc.From).ToList();
-        for (var step = 0; step < 8; step++)
-        {
-            optimizer.ZeroGrad();
-            using var scope = torch.NewDisposeScope();
-            model.Update(docs.Skip((step * 16) % docs.Count).Take(16).ToList(), 0.1, new Random(step));
-            optimizer.Step();
-        }
+        GradientCheck.Train(model, settings, train.Select(TrainingDoc.From).ToList());
 
         var folder = Path.Combine(_directory, "model");
         model.Write(folder, new ScoreSet(), new Dictionary<string, double>());
@@ -136,23 +128,7 @@ public sealed class SpacyFormatSpancatTests(TorchRuntimeFixture fixture, ITestOu
             return 0.5 * q.Zip(target).Sum(x => (double)(x.First - x.Second) * (x.First - x.Second));
         }
 
-        using var flat = tokens.detach().view(-1);
-        using var flatGradient = tokens.grad!.view(-1);
-        var values = flat.data<float>();
-        var gradient = flatGradient.data<float>();
-        for (var k = 0; k < 8; k++)
-        {
-            var i = (k * 613L) % tokens.numel();
-            const float eps = 1e-2f;
-            var original = values[i];
-            values[i] = original + eps;
-            var plus = Objective();
-            values[i] = original - eps;
-            var minus = Objective();
-            values[i] = original;
-            var numeric = (plus - minus) / (2 * eps);
-            Assert.True(Math.Abs(numeric - gradient[i]) <= (0.05 * Math.Max(Math.Abs(numeric), Math.Abs(gradient[i]))) + 1e-4, $"tokens[{i}]: finite differences {numeric}, backward pass {gradient[i]}");
-        }
+        GradientCheck.AssertMatches(tokens, tokens.grad!, Objective, "tokens", 8, 613);
     }
 
     [Fact]

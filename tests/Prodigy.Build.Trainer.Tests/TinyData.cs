@@ -13,9 +13,16 @@ internal static class TinyData
     private static readonly string[] Bad = ["awful", "broken", "terrible", "cheap"];
 
     /// <summary>spaCy's config for the components, with a small encoder and a short schedule.</summary>
-    public static (TrainingSettings Settings, string Text) Config(IReadOnlyList<string> components, int maxSteps = 120, int evalFrequency = 40, int seed = 0)
+    public static (TrainingSettings Settings, string Text) Config(IReadOnlyList<string> components, int maxSteps = 120, int evalFrequency = 40, int seed = 0, SpacyOptimize optimize = SpacyOptimize.Efficiency, string? vectors = null)
     {
-        var document = SpacyConfigGenerator.GenerateDocument(new SpacyConfigRequest("en", components));
+        var document = SpacyConfigGenerator.GenerateDocument(new SpacyConfigRequest("en", components, optimize));
+        if (optimize == SpacyOptimize.Accuracy)
+        {
+            // The accuracy configs name en_core_web_lg's vectors: these tests give a folder of their own or none.
+            document.SetRaw("paths", "vectors", vectors is null ? "null" : $"\"{vectors}\"");
+            document.SetRaw("components.tok2vec.model.embed", "include_static_vectors", vectors is null ? "false" : "true");
+        }
+
         document.SetRaw("components.tok2vec.model.encode", "width", "32");
         document.SetRaw("components.tok2vec.model.encode", "depth", "2");
         document.SetRaw("components.tok2vec.model.embed", "rows", "[500,100,250,250]");

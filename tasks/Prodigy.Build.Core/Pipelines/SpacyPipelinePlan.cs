@@ -181,7 +181,7 @@ public sealed class SpacyPipelinePlan
             }
 
             var architecture = config.String($"components.{name}.model", "@architectures") ?? "";
-            if (factory is "textcat" or "textcat_multilabel" && architecture != "spacy.TextCatBOW.v2")
+            if (factory is "textcat" or "textcat_multilabel" && architecture is not ("spacy.TextCatBOW.v2" or "spacy.TextCatEnsemble.v2"))
             {
                 reason = $"component '{name}' ({architecture})";
                 return false;
@@ -329,16 +329,26 @@ public sealed class SpacyPipelinePlan
 
     private static ComponentPlan PlanTextCategorizer(ComponentContext context, string factory, ComponentLabels labels)
     {
+        // SparseLinear.v1's table: 2^18 rows (spaCy's TextCatBOW.v2 default; the config cannot change it).
+        const int tableRows = 1 << 18;
         var model = TextCategorizerComponent.BuildModel(context);
-        if (model is not BowTextClassifierModel bow)
+        var parameters = new List<ModelParameter>();
+        string? upstream = null;
+        switch (model)
         {
-            throw context.Error("PRD2405", $"[{context.ModelSection}] the trainer writes spacy.TextCatBOW.v2 text classifiers in spaCy's format; '{context.Architecture(context.ModelSection)}' is not yet");
+            case BowTextClassifierModel bow:
+                bow.PlanShapes(labels.Labels.Count, tableRows);
+                bow.CollectParameters(parameters);
+                break;
+            case EnsembleTextClassifierModel ensemble:
+                ensemble.PlanShapes(labels.Labels.Count, tableRows, context.Config.Double("training", "dropout", 0.1));
+                ensemble.CollectParameters(parameters);
+                upstream = ensemble.Tok2VecUpstream;
+                break;
+            default:
+                throw context.Error("PRD2405", $"[{context.ModelSection}] the trainer writes spacy.TextCatBOW.v2 and spacy.TextCatEnsemble.v2 text classifiers in spaCy's format; '{context.Architecture(context.ModelSection)}' is not one of them");
         }
 
-        // SparseLinear.v1's table: 2^18 rows (spaCy's TextCatBOW.v2 default; the config cannot change it).
-        bow.PlanShapes(labels.Labels.Count, 1 << 18);
-        var parameters = new List<ModelParameter>();
-        bow.CollectParameters(parameters);
         var config = context.Config;
         var cfg = new JsonObject
         {
@@ -350,7 +360,10 @@ public sealed class SpacyPipelinePlan
             cfg["positive_label"] = null;
         }
 
-        return new ComponentPlan(context.Name, factory, labels.Labels, bow.Root, parameters, cfg);
+        return new ComponentPlan(context.Name, factory, labels.Labels, model.Root, parameters, cfg)
+        {
+            Tok2VecUpstream = upstream,
+        };
     }
 
     private static ComponentPlan PlanSpanCategorizer(ComponentContext context, ComponentLabels labels)

@@ -60,6 +60,9 @@ internal sealed class BowTextClassifierModel : ITextClassifierModel
     private readonly ThincLayer _resizable;
     private readonly ThincLayer _features;
 
+    /// <summary>The <c>sparse_linear</c> layer (the model's <c>output_layer</c> ref).</summary>
+    internal ThincLayer OutputLayer => _sparseLinear;
+
     // The dims that depend on the labels and the table length, from the weights' shapes
     // (sparse_linear's W holds nO x length values), and the attrs thinc saves.
     private void SetShapes(int classes, int length, bool v1Indexing)
@@ -287,14 +290,89 @@ internal sealed class EnsembleTextClassifierModel : ITextClassifierModel
         _norm = ThincLayer.Leaf("layernorm", "G", "b");
 
         // Python's ">>" is left-associative and thinc's chain does not flatten, so each ">>" nests.
-        var cnn = ThincLayer.Chain(
-            ThincLayer.Chain(
-                ThincLayer.Chain(ThincLayer.Chain(input.Layer, ThincLayer.Leaf("list2ragged")), _attention),
-                ThincLayer.Leaf("reduce_sum")),
-            ThincLayer.Wrap("residual", ThincLayer.Chain(ThincLayer.Chain(_maxout, _norm), ThincLayer.Leaf("dropout"))));
+        _ragged = ThincLayer.Chain(input.Layer, ThincLayer.Leaf("list2ragged"));
+        _attended = ThincLayer.Chain(_ragged, _attention);
+        _summed = ThincLayer.Chain(_attended, ThincLayer.Leaf("reduce_sum"));
+        _normalized = ThincLayer.Chain(_maxout, _norm);
+        _dropout = ThincLayer.Leaf("dropout");
+        _residualBody = ThincLayer.Chain(_normalized, _dropout);
+        _residual = ThincLayer.Wrap("residual", _residualBody);
+        _cnn = ThincLayer.Chain(_summed, _residual);
         _output = ExclusiveClasses ? ThincLayer.Leaf("softmax", "W", "b") : ThincLayer.Leaf("linear", "W", "b");
-        var head = ExclusiveClasses ? _output : ThincLayer.Chain(_output, ThincLayer.Leaf("logistic"));
-        Root = ThincLayer.Chain(ThincLayer.Concatenate(linear.Root, cnn), head);
+        _head = ExclusiveClasses ? _output : ThincLayer.Chain(_output, ThincLayer.Leaf("logistic"));
+        _concatenated = ThincLayer.Concatenate(linear.Root, _cnn);
+        Root = ThincLayer.Chain(_concatenated, _head);
+        Root.WithRefs(("tok2vec", input.Layer), ("output_layer", linear.OutputLayer), ("attention_layer", _attention), ("maxout_layer", _maxout), ("norm_layer", _norm));
+    }
+
+    private readonly ThincLayer _ragged;
+    private readonly ThincLayer _attended;
+    private readonly ThincLayer _summed;
+    private readonly ThincLayer _normalized;
+    private readonly ThincLayer _dropout;
+    private readonly ThincLayer _residualBody;
+    private readonly ThincLayer _residual;
+    private readonly ThincLayer _cnn;
+    private readonly ThincLayer _head;
+    private readonly ThincLayer _concatenated;
+
+    /// <summary>
+    /// Sets the dims and attrs thinc saves for a new model of <paramref name="classes"/> labels, as
+    /// build_text_classifier_v2 and init_ensemble_textcat leave them after initialize: the attention,
+    /// maxout (nP 3) and layernorm at the tok2vec width, the BOW's table of <paramref name="length"/>
+    /// rows, the output layer reading the BOW scores beside the attention summary, and the residual's
+    /// dropout at the rate training sets (<paramref name="dropout"/>).
+    /// </summary>
+    internal void PlanShapes(int classes, int length, double dropout)
+    {
+        static void Set(ThincLayer layer, params (string, long?)[] dims)
+        {
+            layer.Dims.Clear();
+            layer.WithDims(dims);
+        }
+
+        var width = _input.Width;
+        _linear.PlanShapes(classes, length);
+        Set(_ragged, ("nO", width));
+        Set(_attention, ("nO", width));
+        Set(_attended, ("nO", width));
+        Set(_summed, ("nO", width));
+        Set(_maxout, ("nO", width), ("nI", width), ("nP", 3));
+        Set(_norm, ("nI", width), ("nO", width));
+        Set(_normalized, ("nO", width), ("nI", width));
+        Set(_residualBody, ("nO", width), ("nI", width));
+        Set(_residual, ("nO", width), ("nI", width));
+        Set(_cnn, ("nO", width));
+        Set(_concatenated, ("nO", classes + width));
+        Set(_output, ("nO", classes), ("nI", classes + width));
+        if (!ReferenceEquals(_head, _output))
+        {
+            Set(_head, ("nO", classes), ("nI", classes + width));
+        }
+
+        Set(Root, ("nO", classes));
+        Root.Attrs.Clear();
+        Root.WithAttrs(("multi_label", !ExclusiveClasses));
+        _dropout.Attrs.Clear();
+        _dropout.WithAttrs(("dropout_rate", dropout), ("is_enabled", true));
+    }
+
+    /// <summary>
+    /// The params: an inline tok2vec's under <c>tok2vec.</c>, the BOW's <c>sparse_linear.W/b</c>,
+    /// <c>attention.Q</c>, <c>maxout.W/b</c> and <c>layernorm.G/b</c> of the residual block, and the
+    /// output layer's <c>softmax.W/b</c> (exclusive) or <c>linear.W/b</c>.
+    /// </summary>
+    internal void CollectParameters(List<ModelParameter> into)
+    {
+        var width = _input.Width;
+        var classes = ModelParameter.DimOf(_output, "nO");
+        _input.CollectParameters(into);
+        _linear.CollectParameters(into);
+        into.Add(new("attention.Q", _attention, "Q", [width]));
+        Tok2VecModel.AddMaxout(into, "", _maxout, _norm);
+        var output = ExclusiveClasses ? "softmax" : "linear";
+        into.Add(new($"{output}.W", _output, "W", [classes, classes + width]));
+        into.Add(new($"{output}.b", _output, "b", [classes]));
     }
 
     public ThincLayer Root { get; }

@@ -23,6 +23,7 @@ public sealed class TrainableSpacyPipeline : IDisposable
     private readonly Dictionary<string, TorchTransitionParser> _parsers = new(StringComparer.Ordinal);
     private readonly Dictionary<string, TorchBowTextcat> _textcats = new(StringComparer.Ordinal);
     private readonly Dictionary<string, TorchSpancat> _spancats = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, TorchEnsembleTextcat> _ensembles = new(StringComparer.Ordinal);
     private readonly HashSet<string> _frozen;
     private readonly byte[] _tokenizer;
 
@@ -44,6 +45,13 @@ public sealed class TrainableSpacyPipeline : IDisposable
 
     /// <summary>The torch parameters of a component, by the plan's names.</summary>
     public ThincParameters Parameters(string component) => _parameters[component];
+
+    /// <summary>The torch model of a <c>spacy.TextCatEnsemble.v2</c> text classifier component.</summary>
+    public TorchEnsembleTextcat Ensemble(string component) => _ensembles[component];
+
+    /// <summary>The token vectors a component reads, as training computes them (dropout given), for tests and tools.</summary>
+    public Func<IReadOnlyList<TrainingDoc>, BatchLayout, Tensor> TokenVectors(string component, double dropout) =>
+        Encode(_plan.Component(component), dropout, []);
 
     /// <summary>The torch model of a span categorizer component.</summary>
     public TorchSpancat Spancat(string component) => _spancats[component];
@@ -134,7 +142,21 @@ public sealed class TrainableSpacyPipeline : IDisposable
                         break;
                     default:
                         var textcat = run.Settings.Textcats.First(t => t.Component == component.Name);
-                        model._textcats[component.Name] = new TorchBowTextcat(parameters, textcat.NgramSize, textcat.Exclusive, supportsMissingLabels: !textcat.Exclusive);
+                        if (config.String($"{section}.model", "@architectures") == "spacy.TextCatEnsemble.v2")
+                        {
+                            if (component.Tok2VecUpstream is null)
+                            {
+                                model._encoders[component.Name] = Encoder(config, parameters, "tok2vec.", $"{section}.model.tok2vec");
+                            }
+
+                            var ngramSize = config.Int($"{section}.model.linear_model", "ngram_size", 1);
+                            model._ensembles[component.Name] = new TorchEnsembleTextcat(parameters, ngramSize, textcat.Exclusive, supportsMissingLabels: !textcat.Exclusive);
+                        }
+                        else
+                        {
+                            model._textcats[component.Name] = new TorchBowTextcat(parameters, textcat.NgramSize, textcat.Exclusive, supportsMissingLabels: !textcat.Exclusive);
+                        }
+
                         break;
                 }
 
@@ -279,7 +301,9 @@ public sealed class TrainableSpacyPipeline : IDisposable
                     result = _spancats[component.Name].Update(docs, Encode(component, dropout, outputs), dropout);
                     break;
                 default:
-                    result = _textcats[component.Name].Update(docs);
+                    result = _ensembles.TryGetValue(component.Name, out var ensemble)
+                        ? ensemble.Update(docs, Encode(component, dropout, outputs), dropout)
+                        : _textcats[component.Name].Update(docs);
                     break;
             }
 

@@ -54,38 +54,58 @@ public sealed class TorchBowTextcat(ThincParameters parameters, int ngramSize, b
     /// <summary>The surrogate to backpropagate (its gradient is spaCy's) and the loss to report; null when no doc has a label.</summary>
     public (Tensor Surrogate, double Loss)? Update(IReadOnlyList<TrainingDoc> docs)
     {
-        var truth = new float[docs.Count * _classes];
-        var known = new float[docs.Count * _classes];
-        var any = false;
-        for (var d = 0; d < docs.Count; d++)
-        {
-            var cats = docs[d].Example.Cats;
-            for (var c = 0; c < _classes; c++)
-            {
-                if (cats.TryGetValue(Labels[c], out var value))
-                {
-                    truth[(d * _classes) + c] = (float)value;
-                    known[(d * _classes) + c] = 1;
-                    any = true;
-                }
-                else if (!supportsMissingLabels)
-                {
-                    // The exclusive textcat reads a label not given as 0 (spaCy's support_missing_values = False).
-                    known[(d * _classes) + c] = 1;
-                }
-            }
-        }
-
-        if (!any)
+        if (Truths(docs, Labels, supportsMissingLabels) is not { } truths)
         {
             return null;
         }
 
         var probabilities = Forward(docs);
+        var (d_scores, loss) = Gradient(probabilities, truths);
+        using (d_scores)
+        {
+            return ((probabilities * d_scores).sum(), loss);
+        }
+    }
+
+    /// <summary>
+    /// spaCy's textcat targets of a batch (<c>_examples_to_truth</c>): each doc's value per label, and
+    /// whether it is known (a label a multilabel doc does not give is missing; the exclusive textcat
+    /// reads it as 0); null when no doc gives any label.
+    /// </summary>
+    internal static (float[] Truth, float[] Known)? Truths(IReadOnlyList<TrainingDoc> docs, IReadOnlyList<string> labels, bool supportsMissingLabels)
+    {
+        var classes = labels.Count;
+        var truth = new float[docs.Count * classes];
+        var known = new float[docs.Count * classes];
+        var any = false;
+        for (var d = 0; d < docs.Count; d++)
+        {
+            var cats = docs[d].Example.Cats;
+            for (var c = 0; c < classes; c++)
+            {
+                if (cats.TryGetValue(labels[c], out var value))
+                {
+                    truth[(d * classes) + c] = (float)value;
+                    known[(d * classes) + c] = 1;
+                    any = true;
+                }
+                else if (!supportsMissingLabels)
+                {
+                    known[(d * classes) + c] = 1;
+                }
+            }
+        }
+
+        return any ? (truth, known) : null;
+    }
+
+    /// <summary>spaCy's textcat get_loss: the gradient <c>(scores - truths) x known</c> and its mean square.</summary>
+    internal static (Tensor Gradient, double Loss) Gradient(Tensor probabilities, (float[] Truth, float[] Known) truths)
+    {
+        var shape = probabilities.shape;
         var device = probabilities.device;
-        using var d_scores = (probabilities.detach() - torch.tensor(truth, [docs.Count, _classes], device: device)) * torch.tensor(known, [docs.Count, _classes], device: device);
-        var loss = d_scores.pow(2).mean().item<float>();
-        return ((probabilities * d_scores).sum(), loss);
+        var d_scores = (probabilities.detach() - torch.tensor(truths.Truth, shape, device: device)) * torch.tensor(truths.Known, shape, device: device);
+        return (d_scores, d_scores.pow(2).mean().item<float>());
     }
 
     // extract_ngrams then SparseLinear's indexing: each unique key (ascending) with its count, at its two hashed rows.

@@ -1,0 +1,49 @@
+using Prodigy.Build.Trainer.Configuration;
+using Prodigy.Build.Trainer.Model.SpacyFormat;
+using Prodigy.Build.Trainer.Training;
+using TorchSharp;
+
+namespace Prodigy.Build.Trainer.Tests;
+
+/// <summary>Shared steps of the spaCy-format component tests: finite differences and a few updates.</summary>
+internal static class GradientCheck
+{
+    /// <summary>
+    /// Central finite differences of <paramref name="objective"/> at <paramref name="samples"/> entries of
+    /// <paramref name="values"/> (every <paramref name="stride"/>-th, wrapping), against the backward pass's
+    /// <paramref name="gradient"/>: within 5% or 1e-4.
+    /// </summary>
+    public static void AssertMatches(torch.Tensor values, torch.Tensor gradient, Func<double> objective, string name, int samples, long stride)
+    {
+        using var flat = values.detach().view(-1);
+        using var flatGradient = gradient.view(-1);
+        var data = flat.data<float>();
+        var grad = flatGradient.data<float>();
+        for (var k = 0; k < samples; k++)
+        {
+            var i = (k * stride) % values.numel();
+            const float eps = 1e-2f;
+            var original = data[i];
+            data[i] = original + eps;
+            var plus = objective();
+            data[i] = original - eps;
+            var minus = objective();
+            data[i] = original;
+            var numeric = (plus - minus) / (2 * eps);
+            Assert.True(Math.Abs(numeric - grad[i]) <= (0.05 * Math.Max(Math.Abs(numeric), Math.Abs(grad[i]))) + 1e-4, $"{name}[{i}]: finite differences {numeric}, backward pass {grad[i]}");
+        }
+    }
+
+    /// <summary>Eight optimizer steps on batches of 16 documents (dropout 0.1), so the weights are no longer their initial values.</summary>
+    public static void Train(TrainableSpacyPipeline model, TrainingSettings settings, IReadOnlyList<TrainingDoc> docs)
+    {
+        using var optimizer = new AdamOptimizer(model.TrainableParameters, settings.Loop);
+        for (var step = 0; step < 8; step++)
+        {
+            optimizer.ZeroGrad();
+            using var scope = torch.NewDisposeScope();
+            Assert.NotEmpty(model.Update(docs.Skip((step * 16) % docs.Count).Take(16).ToList(), 0.1, new Random(step)));
+            optimizer.Step();
+        }
+    }
+}
