@@ -38,6 +38,9 @@ public abstract class ProdigyTrainerTask : ProdigyToolTask
     /// <summary>The torch backend the trainer was built with (part of the fingerprint).</summary>
     public string? TorchBackend { get; set; }
 
+    /// <summary>A spaCy pipeline folder whose word vectors to train with (<c>ProdigyVectors</c>; <c>--vectors</c>); empty for the config's.</summary>
+    public string? Vectors { get; set; }
+
     /// <summary>--config, --train, --dev, --output and --gpu-id, then --label-stats and --threads when set.</summary>
     protected void AddCorpusArguments(List<string> arguments)
     {
@@ -56,6 +59,11 @@ public abstract class ProdigyTrainerTask : ProdigyToolTask
         {
             arguments.AddRange(["--threads", Threads.ToString(CultureInfo.InvariantCulture)]);
         }
+
+        if (!string.IsNullOrWhiteSpace(Vectors))
+        {
+            arguments.AddRange(["--vectors", Path.GetFullPath(Vectors!.Trim())]);
+        }
     }
 
     /// <summary>The config, the two corpus files and the label files.</summary>
@@ -69,6 +77,15 @@ public abstract class ProdigyTrainerTask : ProdigyToolTask
         };
         inputs.AddRange(LabelFiles.OrderBy(l => l.ItemSpec, StringComparer.Ordinal)
             .Select(l => new StageInput(Path.GetFullPath(l.GetMetadata("FullPath") is { Length: > 0 } full ? full : l.ItemSpec), "labels")));
+        if (!string.IsNullOrWhiteSpace(Vectors) && Directory.Exists(Path.GetFullPath(Vectors!.Trim())))
+        {
+            // The vectors table and its keys, wherever the folder keeps its vocab/ (a package folder nests it).
+            inputs.AddRange(Directory.EnumerateFiles(Path.GetFullPath(Vectors!.Trim()), "*", SearchOption.AllDirectories)
+                .Where(f => Path.GetFileName(Path.GetDirectoryName(f)) == "vocab" && Path.GetFileName(f) is "vectors" or "key2row" or "vectors.cfg")
+                .OrderBy(f => f, StringComparer.Ordinal)
+                .Select(f => new StageInput(f, "vectors")));
+        }
+
         return inputs;
     }
 }

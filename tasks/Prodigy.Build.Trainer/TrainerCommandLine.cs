@@ -25,15 +25,18 @@ public static class TrainerCommandLine
         Usage:
           prodigy-build-train train --config config.cfg --output DIR [--train train.spacy] [--dev dev.spacy]
                                     [--gpu-id -1] [--base-model DIR] [--label-stats] [--metrics FILE.json] [--threads N]
-                                    [--name pipeline] [--version 0.0.0]
+                                    [--name pipeline] [--version 0.0.0] [--vectors DIR]
           prodigy-build-train evaluate --model DIR --data dev.spacy|data.jsonl [--gpu-id -1] [--metrics FILE.json]
           prodigy-build-train train-curve --config config.cfg --output DIR [--train ...] [--dev ...] [--samples 4]
                                     [--seeds 1] [--show-plot] [--label-stats] [--cache DIR] [--gpu-id -1] [--threads N]
+                                    [--vectors DIR]
 
         --train/--dev default to [paths] train/dev of the config (relative to the current folder).
         --gpu-id: -1 for the CPU (default), else the CUDA device (needs ProdigyTorchBackend=cuda).
         --base-model: a model-best/model-last to continue from (labels may be added), or a spaCy pipeline
           folder whose tokenizer the model ships (the corpus must be tokenized with it; weights start fresh).
+        --vectors: a spaCy pipeline folder whose word vectors (vocab/vectors) to train with and save, in place
+          of [initialize] vectors (spacy train's --paths.vectors); needed by include_static_vectors = true.
         --name/--version: meta.json's name and version of model-best/ and model-last/ (spaCy's defaults:
           pipeline, 0.0.0); the name is letters, digits and underscores.
         evaluate --model: a spaCy pipeline folder (nlp.to_disk, spacy train or Prodigy's train output; runs
@@ -143,6 +146,7 @@ public static class TrainerCommandLine
                 LabelsFile = component => LabelsFile(config, component),
                 Log = say,
                 BaseModel = options.GetValueOrDefault("base-model"),
+                Vectors = options.GetValueOrDefault("vectors"),
                 ModelName = ModelName(options),
                 ModelVersion = ModelVersion(options),
             },
@@ -210,8 +214,23 @@ public static class TrainerCommandLine
         say("========================= Train curve diagnostic =========================");
         say($"Training: {train.Count} | Evaluation: {dev.Count} (the same evaluation set for every point)");
         var labelFiles = settings.Pipeline.Select(c => config.String($"initialize.components.{c}.labels", "path")).Where(p => p is not null && File.Exists(p)).Select(p => p!);
-        var fingerprint = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
-            new[] { trainPath, devPath }.Concat(labelFiles).SelectMany(File.ReadAllBytes).ToArray()));
+        // The cached points are valid while the data they were trained on is: corpus, labels and word vectors.
+        var vectorsFolder = options.GetValueOrDefault("vectors") ?? (config.IsNull("initialize", "vectors") ? null : config.String("initialize", "vectors"));
+        var vectorFiles = vectorsFolder is not null && Directory.Exists(vectorsFolder)
+            ? new[] { "vectors", "key2row" }.Select(f => Path.Combine(Core.Pipelines.SpacyPipeline.ResolvePackageFolder(vectorsFolder), "vocab", f)).Where(File.Exists)
+            : [];
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        foreach (var file in new[] { trainPath, devPath }.Concat(labelFiles).Concat(vectorFiles))
+        {
+            using var stream = File.OpenRead(file);
+            var buffer = new byte[1 << 16];
+            for (int read; (read = stream.Read(buffer)) > 0;)
+            {
+                hash.AppendData(buffer, 0, read);
+            }
+        }
+
+        var fingerprint = Convert.ToHexStringLower(hash.GetHashAndReset());
         var rows = LearningCurve.Run(
             new TrainingRun
             {
@@ -220,6 +239,7 @@ public static class TrainerCommandLine
                 Device = device,
                 LabelsFile = component => LabelsFile(config, component),
                 Log = say,
+                Vectors = options.GetValueOrDefault("vectors"),
             },
             train,
             dev,
@@ -281,7 +301,7 @@ public static class TrainerCommandLine
         }
 
         var config = ResolvedConfig.Load(configPath);
-        var settings = TrainingSettings.From(config, warning => say($"{configPath}: warning PRD2310: {warning}"));
+        var settings = TrainingSettings.From(config);
         var trainPath = options.GetValueOrDefault("train") ?? config.String("paths", "train") ?? throw new TrainerInputException("PRD2304", "no training corpus: give --train or set [paths] train", configPath);
         var devPath = options.GetValueOrDefault("dev") ?? config.String("paths", "dev") ?? throw new TrainerInputException("PRD2304", "no evaluation corpus: give --dev or set [paths] dev", configPath);
         return (configPath, output, config, settings, trainPath, devPath, StartTorch(options, say));
@@ -422,7 +442,7 @@ public static class TrainerCommandLine
     private static Dictionary<string, string> ParseOptions(ReadOnlySpan<string> args)
     {
         var flags = new HashSet<string>(StringComparer.Ordinal) { "label-stats", "show-plot" };
-        var known = new HashSet<string>(StringComparer.Ordinal) { "config", "output", "train", "dev", "gpu-id", "base-model", "label-stats", "metrics", "threads", "model", "data", "samples", "seeds", "show-plot", "cache", "name", "version" };
+        var known = new HashSet<string>(StringComparer.Ordinal) { "config", "output", "train", "dev", "gpu-id", "base-model", "label-stats", "metrics", "threads", "model", "data", "samples", "seeds", "show-plot", "cache", "name", "version", "vectors" };
         var options = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i < args.Length; i++)
         {

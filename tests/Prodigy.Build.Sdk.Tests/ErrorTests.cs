@@ -56,6 +56,7 @@ public sealed class ErrorTests : IDisposable
     [InlineData("ProdigyGpuId", "0", "PRD0022")]
     [InlineData("ProdigyBaseModel", "old-model", "PRD0023")]
     [InlineData("ProdigyTrainThreads", "many", "PRD0024")]
+    [InlineData("ProdigyVectors", "no-such-vectors", "PRD0026")]
     [InlineData("ProdigyTrainerPath", "nowhere/trainer.dll", "PRD0025")]
     [InlineData("ProdigyTrainerPath", "", "PRD0025")]
     public void A_bad_training_setting_is_an_error_that_names_it(string property, string value, string code)

@@ -279,4 +279,24 @@ public sealed class ProdigyTrainStageInputTests : IDisposable
 
         Assert.Equal(["weights.bin", "labels.json", "config.cfg"], BaseModelInputs(folder).Select(Path.GetFileName));
     }
+
+    [Fact]
+    public void The_vectors_table_and_its_keys_are_inputs_wherever_the_package_keeps_its_vocab()
+    {
+        // The package layout: en_core_web_lg/en_core_web_lg-3.5.0/vocab/...; the rest of the folder is not read for vectors.
+        var folder = Path.Combine(_dir, "en_vectors");
+        foreach (var file in new[] { "en_vectors-1.0.0/vocab/vectors", "en_vectors-1.0.0/vocab/key2row", "en_vectors-1.0.0/vocab/vectors.cfg", "en_vectors-1.0.0/vocab/strings.json", "en_vectors-1.0.0/ner/model", "meta.json" })
+        {
+            var path = Path.Combine(folder, file);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllText(path, file);
+        }
+
+        var task = new ProdigyTrain { ConfigFile = "c.cfg", TrainFile = "t.spacy", DevFile = "d.spacy", OutputDirectory = "out", Vectors = folder };
+        var inputs = task.GetStageInputs(FileHashCache.Load(Path.Combine(_dir, "cache.json")))!.Where(i => i.Role == "vectors").Select(i => Path.GetFileName(i.FullPath)).ToList();
+        Assert.Equal(["key2row", "vectors", "vectors.cfg"], inputs);
+
+        var arguments = task.BuildArguments().ToList();
+        Assert.Equal(Path.GetFullPath(folder), arguments[arguments.IndexOf("--vectors") + 1]);
+    }
 }

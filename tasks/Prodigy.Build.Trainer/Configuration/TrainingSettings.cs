@@ -45,7 +45,7 @@ public sealed record TrainingSettings(
     LoopSettings Loop,
     IReadOnlyList<KeyValuePair<string, double?>> ScoreWeights)
 {
-    public static TrainingSettings From(ResolvedConfig config, Action<string>? warn = null)
+    public static TrainingSettings From(ResolvedConfig config)
     {
         var pipeline = config.StringList("nlp", "pipeline");
         if (pipeline.Count == 0)
@@ -65,7 +65,7 @@ public sealed record TrainingSettings(
             switch (factory)
             {
                 case "tok2vec":
-                    tok2vec = ReadTok2Vec(config, model, warn);
+                    tok2vec = ReadTok2Vec(config, model);
                     break;
                 case "ner":
                     Require(config, model, "spacy.TransitionBasedParser.v2");
@@ -166,7 +166,7 @@ public sealed record TrainingSettings(
         return new TrainingSettings(language, pipeline, tok2vec, ner, textcats, spancat, loop, weights);
     }
 
-    private static Tok2VecSettings ReadTok2Vec(ResolvedConfig config, string model, Action<string>? warn)
+    private static Tok2VecSettings ReadTok2Vec(ResolvedConfig config, string model)
     {
         Require(config, model, "spacy.Tok2Vec.v2");
         var embed = model + ".embed";
@@ -189,10 +189,6 @@ public sealed record TrainingSettings(
         }
 
         var staticVectors = config.Bool(embed, "include_static_vectors", false);
-        if (staticVectors)
-        {
-            warn?.Invoke($"[{embed}] include_static_vectors = true: the trainer does not load word vectors; training without them.");
-        }
 
         return new Tok2VecSettings(
             config.Int(encode, "width", 96),

@@ -60,6 +60,7 @@ public static class LearningCurve
                     OutputDirectory = null,
                     Device = run.Device,
                     LabelsFile = run.LabelsFile,
+                    Vectors = run.Vectors,
                     Log = _ => { },
                 };
                 var result = PipelineTrainer.Train(pointRun, chosen, dev, cancellationToken);

@@ -43,6 +43,12 @@ public sealed class TrainingRun
     /// added after them), or a spaCy pipeline folder whose tokenizer the model ships (weights start fresh).
     /// </summary>
     public string? BaseModel { get; init; }
+
+    /// <summary>
+    /// A spaCy pipeline folder whose word vectors (<c>vocab/vectors</c>) the run trains with and saves;
+    /// overrides <c>[initialize] vectors</c> (<c>--vectors</c>, <c>ProdigyVectors</c>). Null to use the config's.
+    /// </summary>
+    public string? Vectors { get; init; }
 }
 
 /// <summary>The outcome: the best scores and where they came from.</summary>
@@ -63,6 +69,11 @@ public static class PipelineTrainer
         }
 
         run.Log($"Training {reason} with the TorchSharp-format trainer: the model folders are not spaCy pipelines");
+        if (run.Settings.Tok2Vec.StaticVectorsRequested)
+        {
+            run.Log("config.cfg: warning PRD2310: include_static_vectors = true: the TorchSharp-format trainer does not load word vectors; training without them");
+        }
+
         var settings = run.Settings;
         var loop = settings.Loop;
         var stopwatch = Stopwatch.StartNew();

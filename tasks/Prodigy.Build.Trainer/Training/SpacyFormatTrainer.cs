@@ -26,12 +26,6 @@ public static class SpacyFormatTrainer
             return false;
         }
 
-        if (run.Settings.Tok2Vec.StaticVectorsRequested)
-        {
-            reason = "include_static_vectors";
-            return false;
-        }
-
         if (run.BaseModel is { } baseModel && !BaseModel.IsSpacyPipeline(baseModel))
         {
             reason = "a base model of the TorchSharp format";

@@ -26,6 +26,7 @@ public sealed class TrainableSpacyPipeline : IDisposable
     private readonly Dictionary<string, TorchEnsembleTextcat> _ensembles = new(StringComparer.Ordinal);
     private readonly HashSet<string> _frozen;
     private readonly byte[] _tokenizer;
+    private string? _vectorsName;
 
     private TrainableSpacyPipeline(TrainingRun run, SpacyPipelinePlan plan, HashSet<string> frozen, byte[] tokenizer)
     {
@@ -62,6 +63,7 @@ public sealed class TrainableSpacyPipeline : IDisposable
     {
         var config = new ResolvedConfig(SpacyConfigDocument.Parse(run.ConfigText), "config.cfg");
         var basePipeline = LoadBase(run, config);
+        var vectors = PipelineVectors.Find(run, config);
         var baseLabels = basePipeline is null ? null : PipelineLabels.Of(basePipeline.Components);
         var labels = PipelineLabels.Collect(run.Settings, train, run.LabelsFile, baseLabels);
         if (baseLabels is not null)
@@ -87,7 +89,7 @@ public sealed class TrainableSpacyPipeline : IDisposable
         SpacyPipelinePlan plan;
         try
         {
-            plan = SpacyPipelinePlan.Create(config, new SpacyVocab(), name => config.String($"components.{name}", "factory") switch
+            plan = SpacyPipelinePlan.Create(config, new SpacyVocab { Vectors = vectors?.Vectors ?? new SpacyVectors() }, name => config.String($"components.{name}", "factory") switch
             {
                 "ner" => new ComponentLabels
                 {
@@ -105,7 +107,7 @@ public sealed class TrainableSpacyPipeline : IDisposable
         }
 
         var frozen = config.Raw("training", "frozen_components") is null ? [] : config.StringList("training", "frozen_components").ToHashSet(StringComparer.Ordinal);
-        var model = new TrainableSpacyPipeline(run, plan, frozen, TokenizerBytes(run));
+        var model = new TrainableSpacyPipeline(run, plan, frozen, TokenizerBytes(run)) { _vectorsName = vectors?.Name };
         try
         {
             foreach (var component in plan.Components)
@@ -116,12 +118,12 @@ public sealed class TrainableSpacyPipeline : IDisposable
                 switch (component.Factory)
                 {
                     case "tok2vec":
-                        model._encoders[component.Name] = Encoder(config, parameters, "", $"{section}.model");
+                        model._encoders[component.Name] = Encoder(config, parameters, "", $"{section}.model", plan.Vocab.Vectors);
                         break;
                     case "ner":
                         if (component.Tok2VecUpstream is null)
                         {
-                            model._encoders[component.Name] = Encoder(config, parameters, "tok2vec.", $"{section}.model.tok2vec");
+                            model._encoders[component.Name] = Encoder(config, parameters, "tok2vec.", $"{section}.model.tok2vec", plan.Vocab.Vectors);
                         }
 
                         var baseClasses = (basePipeline?.Components.FirstOrDefault(c => c.Name == component.Name) as EntityRecognizerComponent)?.Classes.Count;
@@ -134,7 +136,7 @@ public sealed class TrainableSpacyPipeline : IDisposable
                     case "spancat":
                         if (component.Tok2VecUpstream is null)
                         {
-                            model._encoders[component.Name] = Encoder(config, parameters, "tok2vec.", $"{section}.model.tok2vec");
+                            model._encoders[component.Name] = Encoder(config, parameters, "tok2vec.", $"{section}.model.tok2vec", plan.Vocab.Vectors);
                         }
 
                         var spancat = run.Settings.Spancat!;
@@ -146,7 +148,7 @@ public sealed class TrainableSpacyPipeline : IDisposable
                         {
                             if (component.Tok2VecUpstream is null)
                             {
-                                model._encoders[component.Name] = Encoder(config, parameters, "tok2vec.", $"{section}.model.tok2vec");
+                                model._encoders[component.Name] = Encoder(config, parameters, "tok2vec.", $"{section}.model.tok2vec", plan.Vocab.Vectors);
                             }
 
                             var ngramSize = config.Int($"{section}.model.linear_model", "ngram_size", 1);
@@ -268,12 +270,13 @@ public sealed class TrainableSpacyPipeline : IDisposable
         }
     }
 
-    private static TorchTok2Vec Encoder(ResolvedConfig config, ThincParameters parameters, string prefix, string section) => new(
+    private static TorchTok2Vec Encoder(ResolvedConfig config, ThincParameters parameters, string prefix, string section, SpacyVectors vectors) => new(
         parameters,
         prefix,
         config.StringList($"{section}.embed", "attrs"),
         config.Int($"{section}.encode", "window_size", 1),
-        config.Int($"{section}.encode", "depth", 4));
+        config.Int($"{section}.encode", "depth", 4),
+        vectors);
 
     /// <summary>One update of every trained component on a batch (spaCy's nlp.update); the losses by component.</summary>
     public Dictionary<string, double> Update(IReadOnlyList<TrainingDoc> docs, double dropout, Random random)
@@ -418,7 +421,14 @@ public sealed class TrainableSpacyPipeline : IDisposable
             ["url"] = "",
             ["license"] = "",
             ["spacy_git_version"] = "Unknown",
-            ["vectors"] = new JsonObject { ["width"] = 0, ["vectors"] = 0, ["keys"] = 0, ["name"] = null, ["mode"] = "default" },
+            ["vectors"] = new JsonObject
+            {
+                ["width"] = _plan.Vocab.Vectors.Width,
+                ["vectors"] = _plan.Vocab.Vectors.Rows,
+                ["keys"] = _plan.Vocab.Vectors.KeyToRow.Count,
+                ["name"] = _vectorsName,
+                ["mode"] = _plan.Vocab.Vectors.Mode,
+            },
             ["labels"] = new JsonObject(_plan.Components.Select(c => new KeyValuePair<string, JsonNode?>(c.Name, new JsonArray([.. c.Labels.Select(l => JsonValue.Create(l))])))),
             ["pipeline"] = new JsonArray([.. _plan.Components.Select(c => JsonValue.Create(c.Name))]),
             ["components"] = new JsonArray([.. _plan.Components.Select(c => JsonValue.Create(c.Name))]),
@@ -455,6 +465,11 @@ public sealed class TrainableSpacyPipeline : IDisposable
 
     public void Dispose()
     {
+        foreach (var encoder in _encoders.Values)
+        {
+            encoder.Dispose();
+        }
+
         foreach (var parameters in _parameters.Values)
         {
             parameters.Dispose();

@@ -11,16 +11,26 @@ namespace Prodigy.Build.Trainer.Model.SpacyFormat;
 /// then the residual window blocks over the batch flattened as thinc's <c>with_array(pad=window x
 /// depth)</c> flattens it (zero rows between documents, transformed by every block like any row).
 /// </summary>
-public sealed class TorchTok2Vec
+public sealed class TorchTok2Vec : IDisposable
 {
     private readonly ThincParameters _parameters;
     private readonly string _prefix;
     private readonly (int Column, uint Seed, int Rows)[] _tables;
     private readonly string[] _attrs;
 
-    public TorchTok2Vec(ThincParameters parameters, string prefix, IReadOnlyList<string> attrs, int windowSize, int depth)
+    private readonly SpacyVectors? _vectors;
+    private readonly Tensor? _vectorTable;
+
+    public TorchTok2Vec(ThincParameters parameters, string prefix, IReadOnlyList<string> attrs, int windowSize, int depth, SpacyVectors? vectors = null)
     {
         _parameters = parameters;
+        if (parameters.Has($"{prefix}embed.static_vectors.W"))
+        {
+            // The table stays on the device, as thinc keeps vocab.vectors on the GPU: only row indices travel per batch.
+            _vectors = vectors ?? throw new ArgumentException("the encoder has static vectors but no vectors table was given", nameof(vectors));
+            _vectorTable = torch.tensor(vectors.Data, [vectors.Rows, vectors.Width], device: parameters[$"{prefix}embed.static_vectors.W"].device);
+        }
+
         _prefix = prefix;
         _attrs = [.. attrs];
         WindowSize = windowSize;
@@ -82,6 +92,11 @@ public sealed class TorchTok2Vec
             embedded.Add(summed);
         }
 
+        if (_vectorTable is not null)
+        {
+            embedded.Add(StaticVectors(docs, layout, train, dropout, device));
+        }
+
         var mixed = Dropout(NormalizedMaxout(torch.cat(embedded, 1), $"{_prefix}embed."), train, dropout);
 
         // with_array(pad): [pad zeros, doc 1, pad zeros, doc 2, ..., pad zeros].
@@ -107,6 +122,53 @@ public sealed class TorchTok2Vec
 
         return x.index_select(0, index).MoveToOuterDisposeScope();
     }
+
+    /// <summary>The vectors table's row of each token's ORTH (-1 without one): spaCy's <c>vectors.find(keys=...)</c>.</summary>
+    public long[] VectorRows(PipelineDoc doc)
+    {
+        var ids = doc.AttrIds("ORTH");
+        var rows = new long[ids.Length];
+        for (var i = 0; i < ids.Length; i++)
+        {
+            rows[i] = _vectors!.Find(ids[i]);
+        }
+
+        return rows;
+    }
+
+    // spacy.StaticVectors.v2 (default mode): V[rows] Wᵀ with the rows of tokens without a vector set to
+    // zero, then, in training, one dropout mask over the output columns for the whole batch. The
+    // backprop is spaCy's too: it multiplies the gradient by V[rows] before zeroing, so a token without
+    // a vector (row -1) sends W the gradient of the table's last row, as numpy's V[-1] does in spaCy.
+    internal Tensor StaticVectors(IReadOnlyList<TrainingDoc> docs, BatchLayout layout, bool train, double dropout, Device device)
+    {
+        var w = _parameters[$"{_prefix}embed.static_vectors.W"];
+        var rows = new long[layout.Total];
+        var missing = new float[layout.Total];
+        var last = _vectors!.Rows - 1;
+        for (var d = 0; d < docs.Count; d++)
+        {
+            var docRows = docs[d].Cached(_vectorTable!, () => VectorRows(docs[d].Doc));
+            for (var i = 0; i < docRows.Length; i++)
+            {
+                var row = docRows[i];
+                rows[layout.Starts[d] + i] = row < 0 ? Math.Max(last, 0) : row;
+                missing[layout.Starts[d] + i] = row < 0 ? 1 : 0;
+            }
+        }
+
+        if (last < 0)
+        {
+            return torch.zeros([layout.Total, w.shape[0]], device: device);
+        }
+
+        var projected = _vectorTable!.index_select(0, torch.tensor(rows, device: device)).matmul(w.t());
+        var output = projected - (projected * torch.tensor(missing, [layout.Total, 1], device: device)).detach();
+        return train && dropout > 0 ? output * ColumnMask(w.shape[0], dropout, device) : output;
+    }
+
+    /// <summary>Frees the vectors table on the device.</summary>
+    public void Dispose() => _vectorTable?.Dispose();
 
     /// <summary>thinc's Maxout (W nO x nP x nI) then LayerNorm (eps 1e-8 on the variance).</summary>
     internal Tensor NormalizedMaxout(Tensor input, string prefix) => NormalizedMaxout(_parameters, input, prefix);
