@@ -26,6 +26,54 @@ public sealed class TrainerTests(TorchRuntimeFixture fixture, ITestOutputHelper 
         return PipelineTrainer.Train(new TrainingRun { Settings = settings, ConfigText = text, OutputDirectory = output, Log = log.WriteLine }, train, dev, cancellationToken);
     }
 
+    /// <summary>The ner config with the opt-in CRF architecture in place of the transition-based parser.</summary>
+    private static (TrainingSettings Settings, string Text) CrfConfig(int maxSteps)
+    {
+        var document = SpacyConfigDocument.Parse(TinyData.Config(["ner"], maxSteps).Text);
+        document.SetRaw("components.ner.model", "@architectures", $"\"{NerSettings.CrfArchitecture}\"");
+        var text = document.ToString();
+        return (TrainingSettings.From(new ResolvedConfig(SpacyConfigDocument.Parse(text), "crf.cfg")), text);
+    }
+
+    [Fact]
+    public void The_CRF_is_trained_only_when_the_config_names_its_registered_architecture_and_says_spaCy_cannot_load_it()
+    {
+        Assert.NotNull(fixture.Info);
+        var (settings, text) = CrfConfig(60);
+        Assert.True(settings.Ner!.Crf);
+        var output = Path.Combine(_directory, "crf");
+        var logged = new List<string>();
+        var result = PipelineTrainer.Train(new TrainingRun { Settings = settings, ConfigText = text, OutputDirectory = output, Log = l => { logged.Add(l); log.WriteLine(l); } }, TinyData.Examples(150, 91), TinyData.Examples(30, 92));
+
+        Assert.Contains(logged, l => l.Contains(NerSettings.CrfArchitecture, StringComparison.Ordinal) && l.Contains("spaCy cannot load them", StringComparison.Ordinal));
+        Assert.True(File.Exists(Path.Combine(output, "model-best", ModelDirectory.WeightsFile)));
+        Assert.Contains(NerSettings.CrfArchitecture, File.ReadAllText(Path.Combine(output, "model-best", ModelDirectory.ConfigFile)), StringComparison.Ordinal);
+        Assert.True(result.BestScores.Values["ents_f"] >= 0.9, $"ents_f {result.BestScores.Values["ents_f"]}");
+
+        // The default config (spaCy's parser) does not continue the CRF model: a coded error saying what to do.
+        var (parser, parserText) = TinyData.Config(["ner"], 10);
+        Assert.False(parser.Ner!.Crf);
+        var error = Assert.Throws<TrainerInputException>(() => PipelineTrainer.Train(new TrainingRun { Settings = parser, ConfigText = parserText, BaseModel = Path.Combine(output, "model-best"), Log = log.WriteLine }, TinyData.Examples(20, 93), TinyData.Examples(10, 94)));
+        Assert.Equal("PRD2309", error.Code);
+        Assert.Contains($"@architectures = \"{NerSettings.CrfArchitecture}\"", error.Message, StringComparison.Ordinal);
+
+        // Under the CRF config it continues.
+        var continued = PipelineTrainer.Train(new TrainingRun { Settings = CrfConfig(10).Settings, ConfigText = CrfConfig(10).Text, BaseModel = Path.Combine(output, "model-best"), Log = log.WriteLine }, TinyData.Examples(20, 93), TinyData.Examples(10, 94));
+        Assert.False(continued.Cancelled);
+    }
+
+    [Fact]
+    public void The_ngram_range_suggester_gives_every_length_from_min_to_max()
+    {
+        var document = SpacyConfigDocument.Parse(TinyData.Config(["spancat"], 10).Text);
+        document.RemoveSection("components.spancat.suggester");
+        document.SetRaw("components.spancat.suggester", "@misc", "\"spacy.ngram_range_suggester.v1\"");
+        document.SetRaw("components.spancat.suggester", "min_size", "2");
+        document.SetRaw("components.spancat.suggester", "max_size", "4");
+        var settings = TrainingSettings.From(new ResolvedConfig(SpacyConfigDocument.Parse(document.ToString()), "range.cfg"));
+        Assert.Equal([2, 3, 4], settings.Spancat!.SuggesterSizes);
+    }
+
     [Fact]
     public void Ner_learns_entities_and_reports_spacy_scores()
     {

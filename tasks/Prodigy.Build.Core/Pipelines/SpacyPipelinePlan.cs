@@ -181,6 +181,12 @@ public sealed class SpacyPipelinePlan
             }
 
             var architecture = config.String($"components.{name}.model", "@architectures") ?? "";
+            if (factory is "ner" && architecture != "spacy.TransitionBasedParser.v2")
+            {
+                reason = $"component '{name}' ({architecture})";
+                return false;
+            }
+
             if (factory is "textcat" or "textcat_multilabel" && architecture is not ("spacy.TextCatBOW.v2" or "spacy.TextCatEnsemble.v2"))
             {
                 reason = $"component '{name}' ({architecture})";

@@ -5,7 +5,12 @@ namespace Prodigy.Build.Trainer.Configuration;
 public sealed record Tok2VecSettings(int Width, int Depth, int WindowSize, int MaxoutPieces, IReadOnlyList<string> Attrs, IReadOnlyList<int> Rows, bool StaticVectorsRequested);
 
 /// <summary>NER: spaCy's TransitionBasedParser.v2 sizes, used by this trainer's BILUO tagger head.</summary>
-public sealed record NerSettings(int HiddenWidth, int MaxoutPieces, string? IncorrectSpansKey);
+/// <summary>ner: spaCy's transition-based parser, or (opt-in, <see cref="CrfArchitecture"/>) this SDK's BILUO CRF, which spaCy cannot load.</summary>
+public sealed record NerSettings(int HiddenWidth, int MaxoutPieces, string? IncorrectSpansKey, bool Crf = false)
+{
+    /// <summary>The registered name of the opt-in CRF NER architecture (trained and saved in the TorchSharp format).</summary>
+    public const string CrfArchitecture = "prodigy_build.BiluoCrf.v1";
+}
 
 /// <summary>textcat / textcat_multilabel: TextCatBOW.v2 (bag of n-grams) or TextCatEnsemble.v2 (that plus a neural part over the encoder).</summary>
 public sealed record TextcatSettings(string Component, bool Exclusive, int NgramSize, bool Neural, double Threshold);
@@ -68,11 +73,17 @@ public sealed record TrainingSettings(
                     tok2vec = ReadTok2Vec(config, model);
                     break;
                 case "ner":
-                    Require(config, model, "spacy.TransitionBasedParser.v2");
+                    var crf = config.String(model, "@architectures") == NerSettings.CrfArchitecture;
+                    if (!crf)
+                    {
+                        Require(config, model, "spacy.TransitionBasedParser.v2");
+                    }
+
                     ner = new NerSettings(
                         config.Int(model, "hidden_width", 64),
                         config.Int(model, "maxout_pieces", 2),
-                        config.String($"components.{name}", "incorrect_spans_key"));
+                        config.String($"components.{name}", "incorrect_spans_key"),
+                        crf);
                     break;
                 case "textcat" or "textcat_multilabel":
                     textcats.Add(ReadTextcat(config, name, factory, model));
@@ -80,14 +91,21 @@ public sealed record TrainingSettings(
                 case "spancat":
                     Require(config, model, "spacy.SpanCategorizer.v1");
                     var suggester = $"components.{name}.suggester";
-                    if (config.String(suggester, "@misc") is { } misc && misc != "spacy.ngram_suggester.v1")
+                    var misc = config.String(suggester, "@misc");
+                    IReadOnlyList<int> sizes = misc switch
                     {
-                        throw new TrainingConfigException(config.Path, $"[{suggester}] @misc = \"{misc}\": the trainer implements spacy.ngram_suggester.v1 only");
+                        null or "spacy.ngram_suggester.v1" => config.IntList(suggester, "sizes") is { Count: > 0 } listed ? listed : [1, 2, 3],
+                        "spacy.ngram_range_suggester.v1" => Enumerable.Range(config.Int(suggester, "min_size", 1), Math.Max(0, config.Int(suggester, "max_size", 3) - config.Int(suggester, "min_size", 1) + 1)).ToList(),
+                        _ => throw new TrainingConfigException(config.Path, $"[{suggester}] @misc = \"{misc}\": the trainer implements spacy.ngram_suggester.v1 and spacy.ngram_range_suggester.v1"),
+                    };
+                    if (sizes.Count == 0 || sizes.Any(s => s < 1))
+                    {
+                        throw new TrainingConfigException(config.Path, $"[{suggester}] suggests the span lengths [{string.Join(", ", sizes)}]; give one or more lengths of 1 or more");
                     }
 
                     spancat = new SpancatSettings(
                         config.String($"components.{name}", "spans_key") ?? "sc",
-                        config.IntList(suggester, "sizes") is { Count: > 0 } sizes ? sizes : [1, 2, 3],
+                        sizes,
                         config.Int($"{model}.reducer", "hidden_size", 128),
                         config.Double($"components.{name}", "threshold", 0.5),
                         config.IsNull($"components.{name}", "max_positive") ? null : config.Int($"components.{name}", "max_positive", 0));

@@ -72,13 +72,7 @@ public sealed class BaseModel : IDisposable
     /// </summary>
     public static BaseModel Load(string directory)
     {
-        foreach (var file in new[] { ModelDirectory.ConfigFile, ModelDirectory.LabelsFile, ModelDirectory.WeightsFile })
-        {
-            if (!File.Exists(Path.Combine(directory, file)))
-            {
-                throw new TrainerInputException(ErrorCode, $"the base model has no {file}. Give a model-best/ or model-last/ folder of this SDK (config.cfg, labels.json, weights.bin), or a spaCy pipeline folder (a 'tokenizer' file) to train with its tokenizer from fresh weights.", directory);
-            }
-        }
+        RequireFiles(directory);
 
         var settings = TrainingSettings.From(ResolvedConfig.Load(Path.Combine(directory, ModelDirectory.ConfigFile)));
         var labels = JsonSerializer.Deserialize<PipelineLabels>(File.ReadAllText(Path.Combine(directory, ModelDirectory.LabelsFile)))!;
@@ -86,6 +80,18 @@ public sealed class BaseModel : IDisposable
         pipeline.load(Path.Combine(directory, ModelDirectory.WeightsFile));
         var weights = pipeline.state_dict().ToDictionary(p => p.Key, p => p.Value.detach().clone(), StringComparer.Ordinal);
         return new BaseModel { Folder = directory, Settings = settings, Labels = labels, _weights = weights };
+    }
+
+    /// <summary>PRD2309 unless <paramref name="directory"/> has the files of a TorchSharp-format model (config.cfg, labels.json, weights.bin).</summary>
+    public static void RequireFiles(string directory)
+    {
+        foreach (var file in new[] { ModelDirectory.ConfigFile, ModelDirectory.LabelsFile, ModelDirectory.WeightsFile })
+        {
+            if (!File.Exists(Path.Combine(directory, file)))
+            {
+                throw new TrainerInputException(ErrorCode, $"the base model has no {file}. Give a spaCy pipeline folder (a 'tokenizer' file: model-best/, model-last/ or any nlp.to_disk folder), or a model of the older TorchSharp format (config.cfg, labels.json, weights.bin).", directory);
+            }
+        }
     }
 
     /// <summary>

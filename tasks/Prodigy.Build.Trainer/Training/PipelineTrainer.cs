@@ -68,7 +68,24 @@ public static class PipelineTrainer
             return SpacyFormatTrainer.Train(run, train, dev, cancellationToken);
         }
 
-        run.Log($"Training {reason} with the TorchSharp-format trainer: the model folders are not spaCy pipelines");
+        // The TorchSharp-format trainer trains one architecture family spaCy does not have: the opt-in
+        // BILUO CRF NER. A model it saved continues only under a config that names that architecture.
+        if (run.Settings.Ner?.Crf != true)
+        {
+            if (run.BaseModel is null || BaseModel.IsSpacyPipeline(run.BaseModel))
+            {
+                throw new TrainerInputException("PRD2301", $"the config cannot be trained in spaCy's format: {reason}; see docs/training.md for the architectures implemented");
+            }
+
+            BaseModel.RequireFiles(run.BaseModel);
+
+            throw new TrainerInputException(
+                "PRD2309",
+                $"the base model is of the TorchSharp format (its NER is the opt-in CRF, {NerSettings.CrfArchitecture}), which the config's spaCy architectures cannot continue; train without ProdigyBaseModel, from a spaCy pipeline folder, or set [components.ner.model] @architectures = \"{NerSettings.CrfArchitecture}\" to continue the CRF model",
+                run.BaseModel);
+        }
+
+        run.Log($"Training {reason} with the TorchSharp-format trainer ({NerSettings.CrfArchitecture}): the model folders are not spaCy pipelines, spaCy cannot load them");
         if (run.Settings.Tok2Vec.StaticVectorsRequested)
         {
             run.Log("config.cfg: warning PRD2310: include_static_vectors = true: the TorchSharp-format trainer does not load word vectors; training without them");
