@@ -41,6 +41,30 @@ public sealed class SpacyFormatTrainerTests(TorchRuntimeFixture fixture, ITestOu
     }
 
     [Fact]
+    public void The_shared_tok2vec_runs_once_per_batch_for_all_its_listeners()
+    {
+        // ner, textcat and spancat all listen to one tok2vec: spaCy's Tok2Vec.update runs it once and
+        // broadcasts the output, so one dropout mask is seen by every listener.
+        var train = TinyData.Examples(32, 21, cats: true, spans: true);
+        using var model = Trained(["ner", "textcat", "spancat"], train, 0);
+        var encoder = model.Encoder("tok2vec");
+        var docs = train.Select(TrainingDoc.From).ToList();
+        var before = encoder.Runs;
+        Dictionary<string, double> losses;
+        using (var scope = torch.NewDisposeScope())
+        {
+            losses = model.Update(docs.Take(16).ToList(), 0.1, new Random(1));
+        }
+
+        Assert.Equal(before + 1, encoder.Runs);
+        Assert.Equal(["ner", "spancat", "textcat", "tok2vec"], losses.Keys.Order(StringComparer.Ordinal));
+
+        // The tok2vec's loss is spaCy's: the sum over listeners of their gradients' squares, so positive
+        // when any listener learns from it (the BOW textcat does not listen).
+        Assert.True(losses["tok2vec"] > 0, $"tok2vec loss {losses["tok2vec"]}");
+    }
+
+    [Fact]
     public void The_written_folder_computes_what_the_torch_model_computes()
     {
         using var model = Trained(["ner", "textcat_multilabel"], TinyData.Examples(64, 5, multilabel: true), 12);

@@ -52,7 +52,7 @@ public sealed class TrainableSpacyPipeline : IDisposable
 
     /// <summary>The token vectors a component reads, as training computes them (dropout given), for tests and tools.</summary>
     public Func<IReadOnlyList<TrainingDoc>, BatchLayout, Tensor> TokenVectors(string component, double dropout) =>
-        Encode(_plan.Component(component), dropout, []);
+        Encode(_plan.Component(component), dropout, [], null, new(StringComparer.Ordinal));
 
     /// <summary>The torch model of a span categorizer component.</summary>
     public TorchSpancat Spancat(string component) => _spancats[component];
@@ -283,6 +283,7 @@ public sealed class TrainableSpacyPipeline : IDisposable
     {
         var losses = new Dictionary<string, double>(StringComparer.Ordinal);
         var outputs = new List<(string Component, Tensor Output)>();
+        var shared = new Dictionary<string, SharedTokenVectors>(StringComparer.Ordinal);
         Tensor? total = null;
         foreach (var component in _plan.Components)
         {
@@ -298,14 +299,14 @@ public sealed class TrainableSpacyPipeline : IDisposable
                     // Run by its listeners, on the documents they learn from (the encoder's output reaches nothing else).
                     break;
                 case "ner":
-                    result = _parsers[component.Name].Update(docs, Encode(component, dropout, outputs), train: true, dropout, random);
+                    result = _parsers[component.Name].Update(docs, Encode(component, dropout, outputs, docs, shared), train: true, dropout, random);
                     break;
                 case "spancat":
-                    result = _spancats[component.Name].Update(docs, Encode(component, dropout, outputs), dropout);
+                    result = _spancats[component.Name].Update(docs, Encode(component, dropout, outputs, docs, shared), dropout);
                     break;
                 default:
                     result = _ensembles.TryGetValue(component.Name, out var ensemble)
-                        ? ensemble.Update(docs, Encode(component, dropout, outputs), dropout)
+                        ? ensemble.Update(docs, Encode(component, dropout, outputs, docs, shared), dropout)
                         : _textcats[component.Name].Update(docs);
                     break;
             }
@@ -334,17 +335,54 @@ public sealed class TrainableSpacyPipeline : IDisposable
         return losses;
     }
 
-    // The token vectors a component reads: its listener's tok2vec (trained unless frozen; its output
-    // kept for the tok2vec loss) or its inline one.
-    private Func<IReadOnlyList<TrainingDoc>, BatchLayout, Tensor> Encode(ComponentPlan component, double dropout, List<(string Component, Tensor Output)> outputs)
+    // The token vectors a component reads: its listener's tok2vec (trained unless frozen) or its inline
+    // one. A tok2vec runs once per batch, over every document of it, as spaCy's Tok2Vec.update does
+    // before its listeners receive the output (one dropout mask for all of them); each listener reads
+    // the rows of the documents it learns from as its own node, whose gradient is that listener's part
+    // of the tok2vec loss (spaCy sums the squares of each listener's gradient).
+    private Func<IReadOnlyList<TrainingDoc>, BatchLayout, Tensor> Encode(
+        ComponentPlan component,
+        double dropout,
+        List<(string Component, Tensor Output)> outputs,
+        IReadOnlyList<TrainingDoc>? batch,
+        Dictionary<string, SharedTokenVectors> shared)
     {
         var upstream = component.Tok2VecUpstream;
         var trainsEncoder = upstream is null || !_frozen.Contains(upstream);
         var encoder = _encoders[upstream ?? component.Name];
         return (subset, layout) =>
         {
-            var output = encoder.Forward(subset, layout, train: trainsEncoder, trainsEncoder ? dropout : 0);
-            if (upstream is not null && trainsEncoder)
+            if (upstream is null)
+            {
+                return encoder.Forward(subset, layout, train: true, dropout);
+            }
+
+            if (!shared.TryGetValue(upstream, out var vectors) || !subset.Where(d => d.Length > 0).All(vectors.Starts.ContainsKey))
+            {
+                var all = (batch ?? subset).Where(d => d.Length > 0).Concat(subset.Where(d => d.Length > 0)).Distinct().ToList();
+                var allLayout = new BatchLayout(all.Select(d => d.Length).ToList());
+                var starts = new Dictionary<TrainingDoc, int>(ReferenceEqualityComparer.Instance);
+                for (var d = 0; d < all.Count; d++)
+                {
+                    starts[all[d]] = allLayout.Starts[d];
+                }
+
+                vectors = new SharedTokenVectors(starts, encoder.Forward(all, allLayout, train: trainsEncoder, trainsEncoder ? dropout : 0));
+                shared[upstream] = vectors;
+            }
+
+            var index = new long[layout.Total];
+            for (var d = 0; d < subset.Count; d++)
+            {
+                var start = subset[d].Length > 0 ? vectors.Starts[subset[d]] : 0;
+                for (var i = 0; i < layout.Lengths[d]; i++)
+                {
+                    index[layout.Starts[d] + i] = start + i;
+                }
+            }
+
+            var output = vectors.Output.index_select(0, torch.tensor(index, device: vectors.Output.device));
+            if (trainsEncoder)
             {
                 output.retain_grad();
                 outputs.Add((upstream, output));
@@ -353,6 +391,9 @@ public sealed class TrainableSpacyPipeline : IDisposable
             return output;
         };
     }
+
+    /// <summary>A tok2vec's output for a batch, and where each document's rows start in it.</summary>
+    private sealed record SharedTokenVectors(Dictionary<TrainingDoc, int> Starts, Tensor Output);
 
     /// <summary>Writes the pipeline folder with the current weights.</summary>
     public void Write(string directory, ScoreSet scores, IReadOnlyDictionary<string, double> losses, double? score = null, int? step = null, int? epoch = null)

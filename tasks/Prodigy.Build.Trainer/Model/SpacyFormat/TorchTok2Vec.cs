@@ -53,6 +53,9 @@ public sealed class TorchTok2Vec : IDisposable
 
     public int Depth { get; }
 
+    /// <summary>How many batches the encoder has run over (a shared tok2vec runs once per update, whatever its listeners).</summary>
+    public int Runs { get; private set; }
+
     /// <summary>The rows of each table for each token of <paramref name="doc"/>: [table][token x 4].</summary>
     public long[][] HashRows(PipelineDoc doc)
     {
@@ -70,6 +73,7 @@ public sealed class TorchTok2Vec : IDisposable
     public Tensor Forward(IReadOnlyList<TrainingDoc> docs, BatchLayout layout, bool train, double dropout)
     {
         var device = _parameters[$"{_prefix}embed.layernorm.G"].device;
+        Runs++;
         using var scope = NewDisposeScope();
         var embedded = new List<Tensor>(_tables.Length);
         for (var t = 0; t < _tables.Length; t++)
