@@ -64,6 +64,23 @@ public sealed class SpacyFormatTrainerTests(TorchRuntimeFixture fixture, ITestOu
         Assert.True(losses["tok2vec"] > 0, $"tok2vec loss {losses["tok2vec"]}");
     }
 
+    [Theory]
+    [InlineData("frozen_components")]
+    [InlineData("annotating_components")]
+    public void A_training_component_list_naming_a_component_not_in_the_pipeline_is_PRD2301(string key)
+    {
+        Assert.NotNull(fixture.Info);
+        var document = Core.Config.SpacyConfigDocument.Parse(TinyData.Config(["ner"], 10).Text);
+        document.SetRaw("training", key, "[\"parser\"]");
+        var text = document.ToString();
+        var settings = Configuration.TrainingSettings.From(new Core.Config.ResolvedConfig(Core.Config.SpacyConfigDocument.Parse(text), "lists.cfg"));
+
+        var error = Assert.Throws<TrainerInputException>(() => TrainableSpacyPipeline.Create(new TrainingRun { Settings = settings, ConfigText = text, Log = log.WriteLine }, TinyData.Examples(4, 1)));
+
+        Assert.Equal("PRD2301", error.Code);
+        Assert.Contains($"{key} names 'parser'", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void The_written_folder_computes_what_the_torch_model_computes()
     {

@@ -5,6 +5,7 @@ using Prodigy.Build.Trainer.Configuration;
 using Prodigy.Build.Trainer.Data;
 using Prodigy.Build.Trainer.Inference;
 using Prodigy.Build.Trainer.Model;
+using Prodigy.Build.Trainer.Model.SpacyFormat;
 using Prodigy.Build.Trainer.Training;
 using TorchSharp;
 using Xunit.Abstractions;
@@ -350,16 +351,61 @@ public sealed class TrainerTests(TorchRuntimeFixture fixture, ITestOutputHelper 
     }
 
     [Fact]
-    public void A_base_model_with_a_component_the_config_lacks_is_PRD2309()
+    public void A_base_component_the_config_does_not_train_is_kept_as_it_is_sourced_and_frozen()
     {
         var models = Path.Combine(_directory, "base");
         Train(["ner", "textcat_multilabel"], TinyData.Examples(60, 65, multilabel: true), TinyData.Examples(10, 66, multilabel: true), models, maxSteps: 10);
+        var baseFolder = Path.Combine(models, "model-best");
+        var (settings, text) = TinyData.Config(["ner"], 10);
+        var output = Path.Combine(_directory, "continued");
+        var messages = new List<string>();
+
+        PipelineTrainer.Train(new TrainingRun { Settings = settings, ConfigText = text, BaseModel = baseFolder, OutputDirectory = output, Log = m => { messages.Add(m); log.WriteLine(m); } }, TinyData.Examples(60, 67), TinyData.Examples(10, 68));
+
+        Assert.Contains(messages, m => m.Contains("textcat_multilabel kept as they are, frozen", StringComparison.Ordinal));
+        var continued = Path.Combine(output, "model-last");
+
+        // The textcat is the base's, byte for byte, and config.cfg says it is in the pipeline and frozen.
+        foreach (var file in new[] { "model", "cfg" })
+        {
+            Assert.Equal(File.ReadAllBytes(Path.Combine(baseFolder, "textcat_multilabel", file)), File.ReadAllBytes(Path.Combine(continued, "textcat_multilabel", file)));
+        }
+
+        var config = new ResolvedConfig(SpacyConfigDocument.Load(Path.Combine(continued, "config.cfg")), "config.cfg");
+        Assert.Equal(["tok2vec", "ner", "textcat_multilabel"], config.StringList("nlp", "pipeline"));
+        Assert.Contains("textcat_multilabel", config.StringList("training", "frozen_components"));
+        Assert.Equal("textcat_multilabel", config.String("components.textcat_multilabel", "factory"));
+
+        // The reader runs it: the same cats as the base pipeline gives.
+        var texts = TinyData.Examples(5, 70, multilabel: true).Select(e => TrainingDoc.ToPipelineDoc(e.Words, e.Spaces, e.Norms)).ToList();
+        var fromBase = texts.Select(d => new PipelineDoc(d.Text, d.Tokens)).ToList();
+        var fromContinued = texts.Select(d => new PipelineDoc(d.Text, d.Tokens)).ToList();
+        SpacyPipeline.Load(baseFolder).Annotate(fromBase);
+        SpacyPipeline.Load(continued).Annotate(fromContinued);
+        for (var i = 0; i < texts.Count; i++)
+        {
+            Assert.Equal(fromBase[i].Cats, fromContinued[i].Cats);
+        }
+    }
+
+    [Fact]
+    public void A_base_component_this_trainer_cannot_carry_is_PRD2309_naming_it()
+    {
+        var models = Path.Combine(_directory, "base");
+        Train(["ner"], TinyData.Examples(60, 71), TinyData.Examples(10, 72), models, maxSteps: 10);
+        var baseFolder = Path.Combine(models, "model-best");
+
+        // A tagger in the base (as en_core_web_sm has): no writer for it, so it could not be kept.
+        var document = SpacyConfigDocument.Load(Path.Combine(baseFolder, "config.cfg"));
+        document.SetRaw("nlp", "pipeline", "[\"tok2vec\",\"tagger\",\"ner\"]");
+        document.SetRaw("components.tagger", "factory", "\"tagger\"");
+        File.WriteAllText(Path.Combine(baseFolder, "config.cfg"), document.ToString());
         var (settings, text) = TinyData.Config(["ner"], 10);
 
-        var error = Assert.Throws<TrainerInputException>(() => PipelineTrainer.Train(new TrainingRun { Settings = settings, ConfigText = text, BaseModel = Path.Combine(models, "model-best"), Log = log.WriteLine }, TinyData.Examples(60, 67), TinyData.Examples(10, 68)));
+        var error = Assert.Throws<TrainerInputException>(() => PipelineTrainer.Train(new TrainingRun { Settings = settings, ConfigText = text, BaseModel = baseFolder, Log = log.WriteLine }, TinyData.Examples(60, 73), TinyData.Examples(10, 74)));
 
         Assert.Equal("PRD2309", error.Code);
-        Assert.Contains("textcat_multilabel", error.Message, StringComparison.Ordinal);
+        Assert.Contains("'tagger' (factory 'tagger')", error.Message, StringComparison.Ordinal);
     }
 
     // The brand and the thing ("ITEM", taken from the spans) as entities, in order.

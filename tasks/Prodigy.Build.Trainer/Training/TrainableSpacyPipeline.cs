@@ -27,6 +27,7 @@ public sealed class TrainableSpacyPipeline : IDisposable
     private readonly HashSet<string> _frozen;
     private readonly byte[] _tokenizer;
     private string? _vectorsName;
+    private string _configText = "";
 
     private TrainableSpacyPipeline(TrainingRun run, SpacyPipelinePlan plan, HashSet<string> frozen, byte[] tokenizer)
     {
@@ -62,13 +63,43 @@ public sealed class TrainableSpacyPipeline : IDisposable
     public static TrainableSpacyPipeline Create(TrainingRun run, IReadOnlyList<Example> train)
     {
         var config = new ResolvedConfig(SpacyConfigDocument.Parse(run.ConfigText), "config.cfg");
-        var basePipeline = LoadBase(run, config);
+        var loadedBase = LoadBase(run, config);
+        var basePipeline = loadedBase?.Pipeline;
+        var kept = loadedBase?.Kept ?? [];
+        var configText = run.ConfigText;
+        var settings = run.Settings;
+        if (kept.Count > 0)
+        {
+            configText = WithKeptComponents(run.ConfigText, loadedBase!.Value.Config, kept, run.Log);
+            config = new ResolvedConfig(SpacyConfigDocument.Parse(configText), "config.cfg");
+            settings = TrainingSettings.From(config);
+        }
+
         var vectors = PipelineVectors.Find(run, config);
         var baseLabels = basePipeline is null ? null : PipelineLabels.Of(basePipeline.Components);
-        var labels = PipelineLabels.Collect(run.Settings, train, run.LabelsFile, baseLabels);
+        var labels = PipelineLabels.Collect(settings, train, run.LabelsFile, baseLabels);
         if (baseLabels is not null)
         {
-            foreach (var (component, added) in labels.AddedTo(baseLabels, run.Settings))
+            // A kept component is frozen: it keeps the base's labels, whatever the data has (spaCy does not initialize it).
+            foreach (var name in kept)
+            {
+                switch (basePipeline!.Components.First(c => c.Name == name).Factory)
+                {
+                    case "ner":
+                        labels.Ner.Clear();
+                        labels.Ner.AddRange(baseLabels.Ner);
+                        break;
+                    case "spancat":
+                        labels.Spancat.Clear();
+                        labels.Spancat.AddRange(baseLabels.Spancat);
+                        break;
+                    case "textcat" or "textcat_multilabel":
+                        labels.Textcat[name] = [.. baseLabels.Textcat.GetValueOrDefault(name) ?? []];
+                        break;
+                }
+            }
+
+            foreach (var (component, added) in labels.AddedTo(baseLabels, settings))
             {
                 if (added.Count > 0 && basePipeline!.Components.Any(c => c.Name == component))
                 {
@@ -107,7 +138,15 @@ public sealed class TrainableSpacyPipeline : IDisposable
         }
 
         var frozen = config.Raw("training", "frozen_components") is null ? [] : config.StringList("training", "frozen_components").ToHashSet(StringComparer.Ordinal);
-        var model = new TrainableSpacyPipeline(run, plan, frozen, TokenizerBytes(run)) { _vectorsName = vectors?.Name };
+        foreach (var key in new[] { "frozen_components", "annotating_components" })
+        {
+            var listed = config.Raw("training", key) is null ? [] : config.StringList("training", key);
+            if (listed.FirstOrDefault(n => !plan.Components.Any(c => c.Name == n)) is { } unknown)
+            {
+                throw new TrainerInputException("PRD2301", $"[training] {key} names '{unknown}', which is not in [nlp] pipeline ({string.Join(", ", plan.Components.Select(c => c.Name))}); name components of the pipeline", config.Path);
+            }
+        }
+        var model = new TrainableSpacyPipeline(run, plan, frozen, TokenizerBytes(run)) { _vectorsName = vectors?.Name, _configText = configText };
         try
         {
             foreach (var component in plan.Components)
@@ -130,7 +169,7 @@ public sealed class TrainableSpacyPipeline : IDisposable
                         model._parsers[component.Name] = new TorchTransitionParser(
                             parameters,
                             config.Int(section, "update_with_oracle_cut_size", 100),
-                            useNegatives: run.Settings.Ner?.IncorrectSpansKey is not null,
+                            useNegatives: settings.Ner?.IncorrectSpansKey is not null,
                             firstUnseenClass: baseClasses ?? int.MaxValue);
                         break;
                     case "spancat":
@@ -139,11 +178,11 @@ public sealed class TrainableSpacyPipeline : IDisposable
                             model._encoders[component.Name] = Encoder(config, parameters, "tok2vec.", $"{section}.model.tok2vec", plan.Vocab.Vectors);
                         }
 
-                        var spancat = run.Settings.Spancat!;
+                        var spancat = settings.Spancat!;
                         model._spancats[component.Name] = new TorchSpancat(parameters, spancat.SpansKey, spancat.SuggesterSizes);
                         break;
                     default:
-                        var textcat = run.Settings.Textcats.First(t => t.Component == component.Name);
+                        var textcat = settings.Textcats.First(t => t.Component == component.Name);
                         if (config.String($"{section}.model", "@architectures") == "spacy.TextCatEnsemble.v2")
                         {
                             if (component.Tok2VecUpstream is null)
@@ -180,9 +219,10 @@ public sealed class TrainableSpacyPipeline : IDisposable
     }
 
     // A spaCy pipeline folder as base model: loaded when it has components of the config's (sourced
-    // with their weights); one with none of them (say a tagger and parser) gives its tokenizer only.
-    // A component of the base the config does not train is an error: its weights would be lost.
-    private static SpacyPipeline? LoadBase(TrainingRun run, ResolvedConfig config)
+    // with their weights) or components this trainer can carry (kept, frozen, see WithKeptComponents);
+    // one with neither (say a tagger and parser) gives its tokenizer only. A component of the base that
+    // cannot be carried beside components that are sourced is an error: the model would lose it.
+    private static (SpacyPipeline Pipeline, SpacyConfigDocument Config, IReadOnlyList<string> Kept)? LoadBase(TrainingRun run, ResolvedConfig config)
     {
         if (run.BaseModel is not { } directory || !BaseModel.IsSpacyPipeline(directory))
         {
@@ -208,27 +248,77 @@ public sealed class TrainableSpacyPipeline : IDisposable
 
         var names = config.StringList("nlp", "pipeline");
         var baseNames = baseConfig.StringList("nlp", "pipeline");
-        if (!baseNames.Any(names.Contains))
+        var extras = baseNames.Where(n => !names.Contains(n)).ToList();
+        string FactoryOf(string name) => baseConfig.String($"components.{name}", "factory") ?? "";
+        var kept = extras.Where(n => SpacyPipelinePlan.PlannableFactories.Contains(FactoryOf(n))).ToList();
+        var dropped = extras.Except(kept).ToList();
+        if (!baseNames.Any(names.Contains) && kept.Count == 0)
         {
-            run.Log($"Base model: the spaCy pipeline {directory} shares no component with the config; it gives the tokenizer, the weights start fresh");
+            run.Log($"Base model: the spaCy pipeline {directory} shares no component with the config and has none this trainer carries ({string.Join(", ", dropped.Select(n => $"{n}: {FactoryOf(n)}"))}); it gives the tokenizer, the weights start fresh");
             return null;
         }
 
-        if (baseNames.FirstOrDefault(n => !names.Contains(n)) is { } extra)
+        if (dropped.FirstOrDefault() is { } extra)
         {
-            throw new TrainerInputException("PRD2309", $"the base model has the component '{extra}', which the config's [nlp] pipeline does not train; add it to the config or train from a base model without it", folder);
+            throw new TrainerInputException(
+                "PRD2309",
+                $"the base model has the component '{extra}' (factory '{FactoryOf(extra)}'), which the config does not train and this trainer cannot carry into a spaCy pipeline it writes (it carries {string.Join(", ", SpacyPipelinePlan.PlannableFactories)}); train from a base model without it, or train it with spaCy",
+                folder);
         }
 
         try
         {
             var pipeline = SpacyPipeline.Load(folder);
-            run.Log($"Base model: {directory} ({string.Join(", ", pipeline.Components.Select(c => c.Name))} sourced with their weights)");
-            return pipeline;
+            var sourced = pipeline.Components.Where(c => names.Contains(c.Name)).Select(c => c.Name).ToList();
+            run.Log($"Base model: {directory} ({(sourced.Count > 0 ? string.Join(", ", sourced) + " sourced with their weights" : "no component of the config")}{(kept.Count > 0 ? $"; {string.Join(", ", kept)} kept as they are, frozen" : "")})");
+            return (pipeline, baseConfig.Document, kept);
         }
         catch (SpacyPipelineException e)
         {
             throw new TrainerInputException(e.Code, $"the base model cannot be loaded: {e.Reason}", e.Path);
         }
+    }
+
+    // spaCy's way to keep a base component that is not trained: in the config, sourced and frozen. The
+    // component's sections are copied from the base's config.cfg, its name goes into [nlp] pipeline at
+    // its place in the base's order and into [training] frozen_components, so the model written is the
+    // base's component with its weights, and config.cfg says so.
+    private static string WithKeptComponents(string configText, SpacyConfigDocument baseConfig, IReadOnlyList<string> kept, Action<string> log)
+    {
+        var document = SpacyConfigDocument.Parse(configText);
+        var resolved = new ResolvedConfig(document, "config.cfg");
+        var pipeline = resolved.StringList("nlp", "pipeline").ToList();
+        var baseOrder = new ResolvedConfig(baseConfig, "base config.cfg").StringList("nlp", "pipeline").ToList();
+        int BaseIndex(string name) => baseOrder.IndexOf(name) is >= 0 and var i ? i : int.MaxValue;
+        foreach (var name in kept)
+        {
+            var at = pipeline.FindIndex(n => BaseIndex(n) > BaseIndex(name));
+            pipeline.Insert(at < 0 ? pipeline.Count : at, name);
+            foreach (var section in baseConfig.Sections.Where(s => s.Name == $"components.{name}" || s.Name.StartsWith($"components.{name}.", StringComparison.Ordinal)))
+            {
+                var target = document.GetOrAddSection(section.Name);
+                foreach (var entry in section.Entries)
+                {
+                    target.SetRaw(entry.Key, entry.RawValue);
+                }
+            }
+
+            // A kept component that listens to a tok2vec this run trains reads vectors its weights were not trained on (spaCy's W086).
+            var listens = baseConfig.Sections.Where(s => s.Name.StartsWith($"components.{name}.", StringComparison.Ordinal))
+                .Select(s => (s, s.Find("upstream")?.RawValue)).FirstOrDefault(p => p.Item2 is not null);
+            if (listens.Item2 is { } upstream && !kept.Contains(upstream.Trim('"')) && pipeline.Contains(upstream.Trim('"')))
+            {
+                log($"Base model: warning: '{name}' is kept frozen but listens to '{upstream.Trim('"')}', which this run trains; its predictions may change (freeze '{upstream.Trim('"')}' too to keep them)");
+            }
+        }
+
+        var frozen = resolved.Raw("training", "frozen_components") is null ? new List<string>() : resolved.StringList("training", "frozen_components").ToList();
+        frozen.AddRange(kept.Where(k => !frozen.Contains(k)));
+        document.SetRaw("nlp", "pipeline", JsonList(pipeline));
+        document.SetRaw("training", "frozen_components", JsonList(frozen));
+        return document.ToString();
+
+        static string JsonList(IEnumerable<string> names) => "[" + string.Join(",", names.Select(n => System.Text.Json.JsonSerializer.Serialize(n))) + "]";
     }
 
     // Sourcing as spaCy does: the same architecture (node for node), every param taken; the label rows
@@ -418,7 +508,7 @@ public sealed class TrainableSpacyPipeline : IDisposable
             otherFiles.Add(new(ModelDirectory.MetricsFile, System.Text.Encoding.UTF8.GetBytes(metrics.ToJsonString(ModelDirectory.JsonOptions))));
         }
 
-        _plan.Write(directory, _run.ConfigText, Meta(scores, losses), _tokenizer, otherFiles);
+        _plan.Write(directory, _configText, Meta(scores, losses), _tokenizer, otherFiles);
     }
 
     /// <summary>Writes the folder and loads it with the reader (what evaluation scores).</summary>
