@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.InteropServices;
 using Prodigy.Build.Trainer.Configuration;
+using Prodigy.Build.Trainer.Model;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -85,11 +86,11 @@ public sealed class AdamOptimizer : IDisposable
                 // The factor stays a tensor on the parameters' device: reading it back would make every
                 // GPU step wait for the device.
                 using var otherSquares = OtherSquaredNorms();
-                using var total = otherSquares + fusedSquares;
+                using var total = otherSquares.Plus(fusedSquares);
                 using var norm = total.sqrt();
-                using var denominator = norm + 1e-6;
-                using var ratio = _loop.GradClip / denominator;
-                using var clamped = ratio.clamp_max(1.0);
+                using var denominator = norm.Plus(1e-6);
+                using var ratio = denominator.DividedInto(_loop.GradClip);
+                using var clamped = ratio.AtMost(1.0);
                 deviceScale = clamped.to(ScalarType.Float32);
                 if (_fused.Length > 0)
                 {
@@ -160,19 +161,19 @@ public sealed class AdamOptimizer : IDisposable
             }
 
             var weights = _others[p];
-            using var clipped = deviceScale is null ? grad.mul(update.Scale) : grad.mul(deviceScale.to(grad.device));
-            using var gradient = update.GradientL2 != 0 ? clipped.add(weights, update.GradientL2) : clipped.alias();
+            using var clipped = deviceScale is null ? grad.Times(update.Scale) : grad.mul(deviceScale.to(grad.device));
+            using var gradient = update.GradientL2 != 0 ? clipped.Plus(weights, update.GradientL2) : clipped.alias();
             // In-place ops return their own tensor (the parameter or a moment), which must not be disposed.
             if (update.Decay != 1f)
             {
-                weights.mul_(update.Decay);
+                weights.MulInPlace(update.Decay);
             }
 
-            _otherFirstMoment[p].mul_(update.Beta1).add_(gradient, 1 - update.Beta1);
-            _otherSecondMoment[p].mul_(update.Beta2).addcmul_(gradient, gradient, 1 - update.Beta2);
+            _otherFirstMoment[p].MulInPlace(update.Beta1).AddInPlace(gradient, 1 - update.Beta1);
+            _otherSecondMoment[p].MulInPlace(update.Beta2).AddcmulInPlace(gradient, gradient, 1 - update.Beta2);
             using var denominator = _otherSecondMoment[p].sqrt();
-            denominator.mul_(update.InverseSqrtCorrection2).add_(update.Eps);
-            weights.addcdiv_(_otherFirstMoment[p], denominator, -update.StepSize);
+            denominator.MulInPlace(update.InverseSqrtCorrection2).AddInPlace(update.Eps);
+            weights.AddcdivInPlace(_otherFirstMoment[p], denominator, -update.StepSize);
         }
     }
 
@@ -193,11 +194,11 @@ public sealed class AdamOptimizer : IDisposable
             }
 
             using var asDouble = grad.to(ScalarType.Float64);
-            using var squares = asDouble.pow(2);
+            using var squares = asDouble.Power(2);
             using var sum = squares.sum();
             using var here = sum.to(device);
             // In-place ops return the tensor itself: nothing new to dispose.
-            total.add_(here);
+            total.AddInPlace(here);
         }
 
         return total;

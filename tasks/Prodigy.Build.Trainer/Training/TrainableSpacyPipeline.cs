@@ -404,7 +404,7 @@ public sealed class TrainableSpacyPipeline : IDisposable
             if (result is { } r)
             {
                 losses[component.Name] = r.Loss;
-                total = total is null ? r.Surrogate : total + r.Surrogate;
+                total = total is null ? r.Surrogate : total.Plus(r.Surrogate);
             }
         }
 
@@ -419,7 +419,7 @@ public sealed class TrainableSpacyPipeline : IDisposable
         foreach (var (name, output) in outputs)
         {
             using var grad = output.grad;
-            losses[name] = losses.GetValueOrDefault(name) + (grad is null ? 0 : grad.pow(2).sum().item<float>());
+            losses[name] = losses.GetValueOrDefault(name) + (grad is null ? 0 : (grad * grad).sum().item<float>());
         }
 
         return losses;

@@ -84,11 +84,11 @@ public sealed class ThincParameters : IDisposable
         return Last(2) switch
         {
             "layernorm.G" => torch.ones(shape),
-            "lower.W" => torch.randn(shape) * Math.Sqrt(1.0 / (shape[0] * shape[3])),
+            "lower.W" => torch.randn(shape).Times(Math.Sqrt(1.0 / (shape[0] * shape[3]))),
             "lower.pad" => torch.randn(shape),
             "upper.W" or "upper.b" or "sparse_linear.W" or "sparse_linear.b" => torch.zeros(shape),
             "maxout.W" or "projection.W" or "static_vectors.W" or "linear.W" => Glorot(shape),
-            _ when key.EndsWith(".E", StringComparison.Ordinal) => torch.rand(shape) * 0.2 - 0.1,
+            _ when key.EndsWith(".E", StringComparison.Ordinal) => torch.rand(shape).Times(0.2).Plus(-0.1),
             _ => torch.zeros(shape),
         };
     }
@@ -100,6 +100,6 @@ public sealed class ThincParameters : IDisposable
     private static Tensor Glorot(long[] shape)
     {
         var scale = Math.Sqrt(6.0 / (shape[0] + shape[1]));
-        return (torch.rand(shape) * 2 - 1) * scale;
+        return torch.rand(shape).Times(2).Plus(-1).Times(scale);
     }
 }

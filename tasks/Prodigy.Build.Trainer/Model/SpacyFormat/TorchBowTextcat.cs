@@ -41,10 +41,10 @@ public sealed class TorchBowTextcat(ThincParameters parameters, int ngramSize, b
         if (rows.Count > 0)
         {
             var device = w.device;
-            var offsets = torch.arange(_classes, dtype: ScalarType.Int64, device: device).unsqueeze(0);
-            var index = torch.tensor(rows.ToArray(), device: device).unsqueeze(1) + offsets;
+            var offsets = ScalarSafe.Arange(_classes, ScalarType.Int64, device).unsqueeze(0);
+            var index = torch.tensor(rows.ToArray(), device: device).unsqueeze(1).Plus(offsets);
             var weighted = w.index_select(0, index.view(-1)).view(rows.Count, _classes) * torch.tensor(values.ToArray(), device: device).unsqueeze(1);
-            scores = scores + torch.zeros([docs.Count, _classes], device: device).index_add(0, torch.tensor(owners.ToArray(), device: device), weighted, 1);
+            scores = scores.Plus(torch.zeros([docs.Count, _classes], device: device).IndexAdd(0, torch.tensor(owners.ToArray(), device: device), weighted));
         }
 
         var probabilities = exclusive ? scores.softmax(1) : scores.sigmoid();
@@ -105,7 +105,7 @@ public sealed class TorchBowTextcat(ThincParameters parameters, int ngramSize, b
         var shape = probabilities.shape;
         var device = probabilities.device;
         var d_scores = (probabilities.detach() - torch.tensor(truths.Truth, shape, device: device)) * torch.tensor(truths.Known, shape, device: device);
-        return (d_scores, d_scores.pow(2).mean().item<float>());
+        return (d_scores, (d_scores * d_scores).mean().item<float>());
     }
 
     // extract_ngrams then SparseLinear's indexing: each unique key (ascending) with its count, at its two hashed rows.

@@ -60,14 +60,14 @@ public sealed class TorchEnsembleTextcat
 
             // thinc's softmax_sequences clips the logits for stability; its backprop passes through the clip.
             var logits = tokens.matmul(q);
-            var clipped = logits + (logits.clamp(-20, 20) - logits).detach();
+            var clipped = logits.Plus(logits.ClampTo(-20, 20).Minus(logits).detach());
             var weights = clipped.exp();
-            var totals = torch.zeros([docs.Count], device: device).index_add(0, owner, weights, 1);
+            var totals = torch.zeros([docs.Count], device: device).IndexAdd(0, owner, weights);
             var attention = weights / totals.index_select(0, owner);
-            summary = summary.index_add(0, owner, tokens * attention.unsqueeze(1), 1);
+            summary = summary.IndexAdd(0, owner, tokens * attention.unsqueeze(1));
         }
 
-        var residual = summary + TorchTok2Vec.Dropout(TorchTok2Vec.NormalizedMaxout(_parameters, summary, ""), train, dropout);
+        var residual = summary.Plus(TorchTok2Vec.Dropout(TorchTok2Vec.NormalizedMaxout(_parameters, summary, ""), train, dropout));
         var scores = torch.nn.functional.linear(torch.cat([bow, residual], 1), _parameters[$"{_output}.W"], _parameters[$"{_output}.b"]);
         var probabilities = _exclusive ? scores.softmax(1) : scores.sigmoid();
         return (scores.MoveToOuterDisposeScope(), probabilities.MoveToOuterDisposeScope());

@@ -130,9 +130,9 @@ public sealed class TorchSpancat(ThincParameters parameters, string spansKey, IR
         var tokens = encode(docs, layout);
         var scores = Forward(tokens, layout, spans, train: true, dropout);
         using var target = torch.tensor(Target(docs, spans), [spans.Count, Labels.Count], device: scores.device);
-        var difference = scores - target;
-        var squared = difference.pow(2).sum();
+        var difference = scores.Minus(target);
+        var squared = (difference * difference).sum();
         var loss = squared.item<float>();
-        return (squared * 0.5, loss);
+        return (squared.Times(0.5), loss);
     }
 }

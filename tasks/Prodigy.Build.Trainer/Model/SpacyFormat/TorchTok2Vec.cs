@@ -121,7 +121,7 @@ public sealed class TorchTok2Vec : IDisposable
         for (var block = 0; block < Depth; block++)
         {
             var update = Dropout(NormalizedMaxout(ExpandWindow(x, WindowSize), $"{_prefix}encode.{block}."), train, dropout);
-            x = x + update;
+            x = x.Plus(update);
         }
 
         return x.index_select(0, index).MoveToOuterDisposeScope();
@@ -167,7 +167,7 @@ public sealed class TorchTok2Vec : IDisposable
         }
 
         var projected = _vectorTable!.index_select(0, torch.tensor(rows, device: device)).matmul(w.t());
-        var output = projected - (projected * torch.tensor(missing, [layout.Total, 1], device: device)).detach();
+        var output = projected.Minus((projected * torch.tensor(missing, [layout.Total, 1], device: device)).detach());
         return train && dropout > 0 ? output * ColumnMask(w.shape[0], dropout, device) : output;
     }
 
@@ -193,8 +193,8 @@ public sealed class TorchTok2Vec : IDisposable
     {
         var mean = x.mean([1], keepdim: true);
         var centered = x - mean;
-        var variance = (centered * centered).mean([1], keepdim: true) + 1e-8;
-        return (centered * variance.rsqrt() * gain) + bias;
+        var variance = (centered * centered).mean([1], keepdim: true).Plus(1e-8);
+        return (centered * variance.rsqrt() * gain).Plus(bias);
     }
 
     /// <summary>thinc's <c>expand_window</c> (seq2col): rows i-w..i+w side by side, zeros past the array's ends.</summary>
@@ -219,10 +219,10 @@ public sealed class TorchTok2Vec : IDisposable
 
     /// <summary>thinc's Dropout on an array: each value kept with 1 - rate, scaled by 1 / (1 - rate).</summary>
     internal static Tensor Dropout(Tensor x, bool train, double rate) =>
-        train && rate > 0 ? x * ((torch.rand_like(x) >= rate).to(x.dtype) / (1 - rate)) : x;
+        train && rate > 0 ? x * torch.rand_like(x).AtLeast(rate).to(x.dtype).DividedBy(1 - rate) : x;
 
     internal static Tensor ColumnMask(long width, double rate, Device device) =>
-        (torch.rand([width], device: device) >= rate).to(ScalarType.Float32) / (1 - rate);
+        torch.rand([width], device: device).AtLeast(rate).to(ScalarType.Float32).DividedBy(1 - rate);
 }
 
 /// <summary>Where each document's tokens lie in a batch's packed rows.</summary>

@@ -323,13 +323,13 @@ public sealed class TorchTransitionParser
         }
 
         var surrogate = (table * torch.tensor(dTable, table.shape, device: device)).sum()
-            + (_parameters["lower.pad"] * torch.tensor(dPad, _parameters["lower.pad"].shape, device: device)).sum()
-            + (_parameters["lower.b"] * torch.tensor(dBias, _parameters["lower.b"].shape, device: device)).sum();
+            .Plus((_parameters["lower.pad"] * torch.tensor(dPad, _parameters["lower.pad"].shape, device: device)).sum())
+            .Plus((_parameters["lower.b"] * torch.tensor(dBias, _parameters["lower.b"].shape, device: device)).sum());
         if (_hasUpper)
         {
             surrogate = surrogate
-                + (_parameters["upper.W"] * torch.tensor(dUpperW, _parameters["upper.W"].shape, device: device)).sum()
-                + (_parameters["upper.b"] * torch.tensor(dUpperB, _parameters["upper.b"].shape, device: device)).sum();
+                .Plus((_parameters["upper.W"] * torch.tensor(dUpperW, _parameters["upper.W"].shape, device: device)).sum())
+                .Plus((_parameters["upper.b"] * torch.tensor(dUpperB, _parameters["upper.b"].shape, device: device)).sum());
         }
 
         LastObjective = objective;
@@ -485,10 +485,10 @@ public sealed class TorchTransitionParser
             var summed = torch.zeros([5000, _hidden * _pieces], device: device);
             for (var f = 0; f < _features; f++)
             {
-                summed = summed + table.index_select(0, ids.select(1, f)).select(1, f);
+                summed = summed.Plus(table.index_select(0, ids.select(1, f)).select(1, f));
             }
 
-            var hiddens = (summed + b.view(-1)).view(5000, _hidden, _pieces).max(2).values;
+            var hiddens = summed.Plus(b.view(-1)).view(5000, _hidden, _pieces).max(2).values;
             var mean = hiddens.mean().item<float>();
             var variance = hiddens.var().item<float>();
             if (Math.Abs(variance - 1) < 0.01 && Math.Abs(mean) < 0.01)
@@ -496,8 +496,8 @@ public sealed class TorchTransitionParser
                 break;
             }
 
-            w.div_(Math.Sqrt(variance));
-            b.sub_(mean / Math.Sqrt(variance));
+            w.DivInPlace(Math.Sqrt(variance));
+            b.AddInPlace(-(mean / Math.Sqrt(variance)));
         }
     }
 }
