@@ -44,6 +44,38 @@ public class DataToSpacyCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task AUserConfigWithRenamedComponentsGetsTheLabelsAndKeysUnderItsNames()
+    {
+        // The user's config names its ner "brands" and its multilabel textcat "topics" (spaCy allows any name).
+        var generated = SpacyConfigGenerator.GenerateDocument(new SpacyConfigRequest("en", ["ner", "textcat_multilabel"], SpacyOptimize.Efficiency)).ToString();
+        var renamed = System.Text.RegularExpressions.Regex.Replace(generated, @"^\[components\.ner([.\]])", "[components.brands$1", System.Text.RegularExpressions.RegexOptions.Multiline);
+        renamed = System.Text.RegularExpressions.Regex.Replace(renamed, @"^\[components\.textcat_multilabel([.\]])", "[components.topics$1", System.Text.RegularExpressions.RegexOptions.Multiline);
+        renamed = renamed.Replace("pipeline = [\"tok2vec\",\"ner\",\"textcat_multilabel\"]", "pipeline = [\"tok2vec\",\"brands\",\"topics\"]", StringComparison.Ordinal);
+        Assert.Contains("\"brands\"", renamed, StringComparison.Ordinal);
+        var userConfig = Path.Combine(_dir, "user.cfg");
+        File.WriteAllText(userConfig, renamed);
+        var output = Path.Combine(_dir, "corpus");
+
+        var (code, stdout, stderr) = await Run("data-to-spacy", "--output", output, "--config", userConfig,
+            "--dataset", "ner:" + Dataset("fashion_brands/fashion_brands_training.jsonl"),
+            "--dataset", "textcat_multilabel:" + Dataset("docs_issues/docs_issues_training.jsonl"));
+
+        Assert.True(code == 0, stdout + stderr);
+        var config = SpacyConfigDocument.Load(Path.Combine(output, "config.cfg"));
+        Assert.Contains("labels/ner.json", config.GetRaw("initialize.components.brands.labels", "path"));
+        Assert.Contains("labels/textcat_multilabel.json", config.GetRaw("initialize.components.topics.labels", "path"));
+        Assert.Null(config.FindSection("initialize.components.ner.labels"));
+        Assert.Null(config.FindSection("components.ner"));
+
+        // A config without a component for the data: a coded error naming the config, not a crash.
+        File.WriteAllText(userConfig, renamed.Replace("[\"tok2vec\",\"brands\",\"topics\"]", "[\"tok2vec\",\"topics\"]", StringComparison.Ordinal));
+        (code, stdout, stderr) = await Run("data-to-spacy", "--output", Path.Combine(_dir, "other"), "--config", userConfig,
+            "--dataset", "ner:" + Dataset("fashion_brands/fashion_brands_training.jsonl"));
+        Assert.Equal(1, code);
+        Assert.Contains($"{userConfig}: error PRD2023: the config's [nlp] pipeline (tok2vec, topics) has no ner component for the ner data", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task SameInputsGiveByteIdenticalOutputs()
     {
         async Task<Dictionary<string, byte[]>> Once(string name)

@@ -42,6 +42,16 @@ public sealed record CorpusConfigRequest
     public string SpansKey { get; init; } = "sc";
 
     public CorpusPathStyle PathStyle { get; init; } = CorpusPathStyle.AsGiven;
+
+    /// <summary>
+    /// The config's component for an exported component where its name is not the factory's (a user's
+    /// <c>[components.my_ner] factory = "ner"</c>): exported name (ner, textcat, textcat_multilabel,
+    /// spancat) to the name in <c>[nlp] pipeline</c>. The label files keep the exported names.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> ConfigNames { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The config's name of the exported <paramref name="component"/>.</summary>
+    public string ConfigName(string component) => ConfigNames.GetValueOrDefault(component) ?? component;
 }
 
 /// <summary>
@@ -80,9 +90,9 @@ public static class CorpusConfig
         ArgumentNullException.ThrowIfNull(request.Components);
         foreach (var component in request.Components)
         {
-            if (config.FindSection("components." + component) is null)
+            if (config.FindSection("components." + request.ConfigName(component)) is null)
             {
-                throw new ArgumentException($"the config has no [components.{component}] block", nameof(config));
+                throw new ArgumentException($"the config has no [components.{request.ConfigName(component)}] block", nameof(config));
             }
         }
 
@@ -104,14 +114,15 @@ public static class CorpusConfig
                 continue;
             }
 
-            var parent = config.FindSection($"initialize.components.{component}");
+            var name = request.ConfigName(component);
+            var parent = config.FindSection($"initialize.components.{name}");
             if (parent?.Find("labels") is not null)
             {
                 // An inline labels value would conflict with the labels block.
                 parent.Remove("labels");
             }
 
-            var labels = config.GetOrAddSection($"initialize.components.{component}.labels");
+            var labels = config.GetOrAddSection($"initialize.components.{name}.labels");
             foreach (var key in labels.Keys.ToList())
             {
                 labels.Remove(key);
@@ -123,18 +134,19 @@ public static class CorpusConfig
 
         if (request.HasBinaryNer && request.Components.Contains("ner"))
         {
-            config.SetRaw("components.ner", "incorrect_spans_key", ConfigValues.String(IncorrectSpansKey));
+            config.SetRaw($"components.{request.ConfigName("ner")}", "incorrect_spans_key", ConfigValues.String(IncorrectSpansKey));
         }
 
         if (request.Components.Contains("spancat"))
         {
             ArgumentException.ThrowIfNullOrEmpty(request.SpansKey);
-            var current = config.GetRaw("components.spancat", "spans_key");
+            var spancat = $"components.{request.ConfigName("spancat")}";
+            var current = config.GetRaw(spancat, "spans_key");
             var wanted = ConfigValues.String(request.SpansKey);
             if (request.SpansKey != "sc" || (current is not null && current != wanted))
             {
                 var oldKey = current is not null && current.Length >= 2 && current[0] == '"' ? current[1..^1] : "sc";
-                config.SetRaw("components.spancat", "spans_key", wanted);
+                config.SetRaw(spancat, "spans_key", wanted);
                 var weights = config.FindSection("training.score_weights");
                 if (weights is not null && oldKey != request.SpansKey)
                 {

@@ -56,12 +56,58 @@ internal static class ConfigStage
             Components = names,
             Labels = LabelsInCorpusOrder(components, trainDocs),
             OutputDirectory = output,
+            ConfigNames = userConfig is null ? new Dictionary<string, string>() : ConfigNamesOf(config, userConfig, names, spans?.SpansKey ?? "sc"),
             HasBinaryNer = components.Any(c => c.Component == CorpusComponent.Ner && c.HasBinaryAnnotations),
             SpansKey = spans?.SpansKey ?? "sc",
         };
         var path = Path.Combine(output, "config.cfg");
-        AtomicFile.WriteAllBytes(path, Encoding.UTF8.GetBytes(CorpusConfig.Create(config, request)));
+        string text;
+        try
+        {
+            text = CorpusConfig.Create(config, request);
+        }
+        catch (ArgumentException e) when (userConfig is not null)
+        {
+            throw new ToolException("PRD2023", $"the config cannot take this corpus: {e.Message}", userConfig);
+        }
+
+        AtomicFile.WriteAllBytes(path, Encoding.UTF8.GetBytes(text));
         return path;
+    }
+
+    /// <summary>
+    /// The component of a user's config that takes each exported component: the one of that name, else
+    /// the one with that factory (<c>[components.my_ner] factory = "ner"</c>; for spancat the one whose
+    /// spans_key is the data's when there are several). None or an ambiguous choice is PRD2023.
+    /// </summary>
+    internal static Dictionary<string, string> ConfigNamesOf(SpacyConfigDocument config, string configPath, IReadOnlyList<string> exported, string spansKey)
+    {
+        var resolved = new ResolvedConfig(config, configPath);
+        var pipeline = resolved.StringList("nlp", "pipeline");
+        string FactoryOf(string name) => resolved.String($"components.{name}", "factory") ?? name;
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var component in exported)
+        {
+            if (pipeline.Contains(component) && FactoryOf(component) == component)
+            {
+                continue;
+            }
+
+            var candidates = pipeline.Where(n => FactoryOf(n) == component).ToList();
+            if (component == "spancat" && candidates.Count > 1)
+            {
+                candidates = [.. candidates.Where(n => (resolved.String($"components.{n}", "spans_key") ?? "sc") == spansKey)];
+            }
+
+            result[component] = candidates switch
+            {
+                [var only] => only,
+                [] => throw new ToolException("PRD2023", $"the config's [nlp] pipeline ({string.Join(", ", pipeline)}) has no {component} component for the {component} data; add one (any name, with factory = \"{component}\") or remove the {component} datasets.", configPath),
+                _ => throw new ToolException("PRD2023", $"the config's [nlp] pipeline has several {component} components ({string.Join(", ", candidates)}) and the {component} data can train only one; keep one, or name the one to train '{component}'.", configPath),
+            };
+        }
+
+        return result;
     }
 
     /// <summary>

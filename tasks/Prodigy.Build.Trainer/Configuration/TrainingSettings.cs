@@ -4,19 +4,25 @@ namespace Prodigy.Build.Trainer.Configuration;
 /// <summary>The shared token encoder: spaCy's Tok2Vec.v2 with MultiHashEmbed.v2 and MaxoutWindowEncoder.v2.</summary>
 public sealed record Tok2VecSettings(int Width, int Depth, int WindowSize, int MaxoutPieces, IReadOnlyList<string> Attrs, IReadOnlyList<int> Rows, bool StaticVectorsRequested);
 
-/// <summary>NER: spaCy's TransitionBasedParser.v2 sizes, used by this trainer's BILUO tagger head.</summary>
 /// <summary>ner: spaCy's transition-based parser, or (opt-in, <see cref="CrfArchitecture"/>) this SDK's BILUO CRF, which spaCy cannot load.</summary>
 public sealed record NerSettings(int HiddenWidth, int MaxoutPieces, string? IncorrectSpansKey, bool Crf = false)
 {
     /// <summary>The registered name of the opt-in CRF NER architecture (trained and saved in the TorchSharp format).</summary>
     public const string CrfArchitecture = "prodigy_build.BiluoCrf.v1";
+
+    /// <summary>The component's name in [nlp] pipeline (any name; its factory is ner).</summary>
+    public string Name { get; init; } = "ner";
 }
 
 /// <summary>textcat / textcat_multilabel: TextCatBOW.v2 (bag of n-grams) or TextCatEnsemble.v2 (that plus a neural part over the encoder).</summary>
 public sealed record TextcatSettings(string Component, bool Exclusive, int NgramSize, bool Neural, double Threshold);
 
 /// <summary>spancat: SpanCategorizer.v1 with the n-gram suggester, mean_max_reducer and LinearLogistic.</summary>
-public sealed record SpancatSettings(string SpansKey, IReadOnlyList<int> SuggesterSizes, int HiddenSize, double Threshold, int? MaxPositive);
+public sealed record SpancatSettings(string SpansKey, IReadOnlyList<int> SuggesterSizes, int HiddenSize, double Threshold, int? MaxPositive)
+{
+    /// <summary>The component's name in [nlp] pipeline (any name; its factory is spancat).</summary>
+    public string Name { get; init; } = "spancat";
+}
 
 /// <summary>The [training] section, its optimizer and batcher.</summary>
 public sealed record LoopSettings(
@@ -50,6 +56,9 @@ public sealed record TrainingSettings(
     LoopSettings Loop,
     IReadOnlyList<KeyValuePair<string, double?>> ScoreWeights)
 {
+    /// <summary>The name of the shared tok2vec component (factory tok2vec), or null when the pipeline has none.</summary>
+    public string? Tok2VecComponent { get; init; }
+
     public static TrainingSettings From(ResolvedConfig config)
     {
         var pipeline = config.StringList("nlp", "pipeline");
@@ -62,15 +71,23 @@ public sealed record TrainingSettings(
         Tok2VecSettings? tok2vec = null;
         NerSettings? ner = null;
         SpancatSettings? spancat = null;
+        string? tok2vecName = null;
         var textcats = new List<TextcatSettings>();
+        var byFactory = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var name in pipeline)
         {
             var factory = config.String($"components.{name}", "factory") ?? name;
             var model = $"components.{name}.model";
+            if (factory is "tok2vec" or "ner" or "spancat" && !byFactory.TryAdd(factory, name))
+            {
+                throw new TrainingConfigException(config.Path, $"[nlp] pipeline has two {factory} components, '{byFactory[factory]}' and '{name}': the trainer trains one {factory} per pipeline; train the other in a pipeline of its own");
+            }
+
             switch (factory)
             {
                 case "tok2vec":
                     tok2vec = ReadTok2Vec(config, model);
+                    tok2vecName = name;
                     break;
                 case "ner":
                     var crf = config.String(model, "@architectures") == NerSettings.CrfArchitecture;
@@ -83,7 +100,10 @@ public sealed record TrainingSettings(
                         config.Int(model, "hidden_width", 64),
                         config.Int(model, "maxout_pieces", 2),
                         config.String($"components.{name}", "incorrect_spans_key"),
-                        crf);
+                        crf)
+                    {
+                        Name = name,
+                    };
                     break;
                 case "textcat" or "textcat_multilabel":
                     textcats.Add(ReadTextcat(config, name, factory, model));
@@ -108,7 +128,10 @@ public sealed record TrainingSettings(
                         sizes,
                         config.Int($"{model}.reducer", "hidden_size", 128),
                         config.Double($"components.{name}", "threshold", 0.5),
-                        config.IsNull($"components.{name}", "max_positive") ? null : config.Int($"components.{name}", "max_positive", 0));
+                        config.IsNull($"components.{name}", "max_positive") ? null : config.Int($"components.{name}", "max_positive", 0))
+                    {
+                        Name = name,
+                    };
                     break;
                 default:
                     throw new TrainingConfigException(config.Path, $"component '{name}' (factory '{factory}') is not one the trainer implements: tok2vec, ner, textcat, textcat_multilabel, spancat");
@@ -181,7 +204,7 @@ public sealed record TrainingSettings(
         var weights = config.Entries("training.score_weights")
             .Select(e => new KeyValuePair<string, double?>(e.Key, e.Value is "null" or "None" ? null : double.Parse(e.Value, System.Globalization.CultureInfo.InvariantCulture)))
             .ToList();
-        return new TrainingSettings(language, pipeline, tok2vec, ner, textcats, spancat, loop, weights);
+        return new TrainingSettings(language, pipeline, tok2vec, ner, textcats, spancat, loop, weights) { Tok2VecComponent = tok2vecName };
     }
 
     private static Tok2VecSettings ReadTok2Vec(ResolvedConfig config, string model)

@@ -27,8 +27,8 @@ public sealed class PipelineLabels
         var found = CollectFromData(settings, examples);
         var result = new PipelineLabels
         {
-            Ner = ExtendBase(start?.Ner, settings.Ner is not null ? labelsFile("ner") ?? found.Ner : found.Ner),
-            Spancat = ExtendBase(start?.Spancat, settings.Spancat is not null ? labelsFile("spancat") ?? found.Spancat : found.Spancat),
+            Ner = ExtendBase(start?.Ner, settings.Ner is not null ? labelsFile(settings.Ner.Name) ?? found.Ner : found.Ner),
+            Spancat = ExtendBase(start?.Spancat, settings.Spancat is not null ? labelsFile(settings.Spancat.Name) ?? found.Spancat : found.Spancat),
         };
         foreach (var textcat in settings.Textcats)
         {
@@ -71,7 +71,7 @@ public sealed class PipelineLabels
     {
         if (settings.Ner is not null)
         {
-            yield return ("ner", Ner.Except(baseLabels.Ner, StringComparer.Ordinal).ToList());
+            yield return (settings.Ner.Name, Ner.Except(baseLabels.Ner, StringComparer.Ordinal).ToList());
         }
 
         foreach (var textcat in settings.Textcats)
@@ -81,7 +81,7 @@ public sealed class PipelineLabels
 
         if (settings.Spancat is not null)
         {
-            yield return ("spancat", Spancat.Except(baseLabels.Spancat, StringComparer.Ordinal).ToList());
+            yield return (settings.Spancat.Name, Spancat.Except(baseLabels.Spancat, StringComparer.Ordinal).ToList());
         }
     }
 

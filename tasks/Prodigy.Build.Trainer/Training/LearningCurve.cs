@@ -93,7 +93,7 @@ public static class LearningCurve
         var keys = new List<(string, string)>();
         foreach (var name in settings.Pipeline)
         {
-            if (settings.Ner is not null && name == "ner")
+            if (settings.Ner is not null && name == settings.Ner.Name)
             {
                 keys.Add((name, "ents_f"));
             }
@@ -101,7 +101,7 @@ public static class LearningCurve
             {
                 keys.Add((name, "cats_score"));
             }
-            else if (settings.Spancat is { } spancat && name.Contains("spancat", StringComparison.Ordinal))
+            else if (settings.Spancat is { } spancat && name == spancat.Name)
             {
                 keys.Add((name, $"spans_{spancat.SpansKey}_f"));
             }
