@@ -25,13 +25,12 @@ public class Tok2VecTests(TorchRuntimeFixture fixture)
         var settings = new Tok2VecSettings(Width: 16, Depth: 1, WindowSize: 1, MaxoutPieces: 2, Attrs: ["NORM", "SHAPE"],
             Rows: [Tokens * FeatureExtractor.HashesPerAttr, Tokens * FeatureExtractor.HashesPerAttr], StaticVectorsRequested: false);
         using var encoder = new Tok2Vec(settings, dropout);
-        encoder.train(training);
         // Every token its own rows in both tables, so a row's gradient tells whether that token's
         // embedding reached the output.
         var rows = torch.arange(Tokens * FeatureExtractor.HashesPerAttr, dtype: ScalarType.Int64).view(Tokens, FeatureExtractor.HashesPerAttr);
         using var layout = new TokenLayout([Tokens / 2, Tokens / 2], torch.CPU);
         // A random projection of the output: its plain sum would have no gradient through layer norm.
-        var output = encoder.Forward([rows, rows], layout);
+        var output = encoder.Forward([rows, rows], layout, dropout: training);
         (output * torch.randn_like(output)).sum().backward();
 
         var reached = encoder.parameters().Take(2)

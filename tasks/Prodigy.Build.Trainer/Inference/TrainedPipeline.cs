@@ -35,16 +35,15 @@ public sealed record ProcessedText(
 /// </summary>
 /// <remarks>
 /// Thread-safe: any number of threads may call <see cref="Process(IReadOnlyList{string})"/> and
-/// <see cref="Score"/> at once. A spaCy pipeline runs the calls in parallel (its weights are only
-/// read); a TorchSharp model runs them one at a time, since a TorchSharp module is not safe for
-/// concurrent forward passes.
+/// <see cref="Score"/> at once, and the calls run in parallel: prediction only reads the weights
+/// (a TorchSharp model predicts without dropout and without gradients, both per call or per thread,
+/// never by switching the module's mode).
 /// </remarks>
 public sealed class TrainedPipeline : IDisposable
 {
     private readonly Pipeline? _torchPipeline;
     private readonly SpacyPipeline? _spacyPipeline;
     private readonly Tokenizer _tokenizer;
-    private readonly Lock _torchLock = new();
 
     private TrainedPipeline(TrainingSettings settings, PipelineLabels labels, Tokenizer tokenizer, Pipeline? torchPipeline, SpacyPipeline? spacyPipeline)
     {
@@ -177,10 +176,7 @@ public sealed class TrainedPipeline : IDisposable
 
     private List<Prediction> PredictWithTorch(IReadOnlyList<Example> examples)
     {
-        lock (_torchLock)
-        {
-            return _torchPipeline!.Predict(examples);
-        }
+        return _torchPipeline!.Predict(examples);
     }
 
     private Prediction ToPrediction(PipelineDoc doc) => Prediction.FromDoc(doc, Labels);

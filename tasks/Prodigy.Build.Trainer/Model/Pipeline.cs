@@ -61,48 +61,82 @@ public sealed class Pipeline : nn.Module
     /// <summary>The components' names in pipeline order (for the loss columns).</summary>
     public IReadOnlyList<string> ComponentNames => Settings.Pipeline;
 
-    /// <summary>Losses of one batch: the total (to backpropagate) and each component's value.</summary>
-    public (Tensor Total, Dictionary<string, double> PerComponent) Loss(IReadOnlyList<Example> batch)
+    /// <summary>
+    /// Computes the losses of one batch and backpropagates them; returns each component's loss and
+    /// whether any gradient was made (false when the batch has nothing to learn from). With a shared
+    /// tok2vec component, its loss is spaCy's: the sum of the squares of the gradients its listeners
+    /// send back.
+    /// </summary>
+    public (Dictionary<string, double> PerComponent, bool Learned) Backward(IReadOnlyList<Example> batch)
     {
         var (layout, rows) = Encode(batch);
         using var disposeLayout = layout;
-        var tokens = _tok2vec?.Forward(rows, layout);
+        var tokens = _tok2vec?.Forward(rows, layout, dropout: training);
+        // Each listener reads its own leaf copy of the encoder's output, as spaCy's listeners receive
+        // the tok2vec's output: their gradients stay apart until they are added into the encoder.
+        var listened = new List<Tensor>();
+        Tensor? Listen()
+        {
+            if (tokens is null)
+            {
+                return null;
+            }
+
+            var leaf = tokens.detach().requires_grad_(true);
+            listened.Add(leaf);
+            return leaf;
+        }
+
         var losses = new List<Tensor>();
         var perComponent = new Dictionary<string, double>(StringComparer.Ordinal);
-        if (_ner is not null && NerLoss(batch, layout, tokens!) is { } ner)
+        if (_ner is not null && NerLoss(batch, layout, Listen()!) is { } ner)
         {
             losses.Add(ner);
-            perComponent[NerName] = ner.item<float>();
+            perComponent[Settings.Ner!.Name] = ner.item<float>();
         }
 
         foreach (var textcat in Settings.Textcats)
         {
-            if (TextcatLoss(textcat, batch, tokens, layout) is { } loss)
+            if (TextcatLoss(textcat, batch, textcat.Neural ? Listen() : null, layout) is { } loss)
             {
                 losses.Add(loss);
                 perComponent[textcat.Component] = loss.item<float>();
             }
         }
 
-        if (_spancat is not null && SpancatLoss(batch, layout, tokens!) is { } spans)
+        if (_spancat is not null && SpancatLoss(batch, layout, Listen()!) is { } spans)
         {
             losses.Add(spans);
-            perComponent[SpancatName] = spans.item<float>();
+            perComponent[Settings.Spancat!.Name] = spans.item<float>();
         }
 
-        var total = losses.Count == 0 ? torch.zeros(1, device: Device, requires_grad: false).sum() : losses.Aggregate((a, b) => a + b);
-        return (total, perComponent);
+        if (losses.Count == 0)
+        {
+            return (perComponent, false);
+        }
+
+        losses.Aggregate((a, b) => a.Plus(b)).backward();
+        var gradients = listened.Where(l => l.grad is not null).Select(l => l.grad!).ToList();
+        if (tokens is not null && gradients.Count > 0)
+        {
+            if (Settings.Tok2VecComponent is { } encoder)
+            {
+                perComponent[encoder] = gradients.Sum(g => g.Power(2).sum().item<float>());
+            }
+
+            tokens.backward([gradients.Aggregate((a, b) => a.Plus(b))]);
+        }
+
+        return (perComponent, true);
     }
 
-    private string NerName => Settings.Pipeline.FirstOrDefault(p => p == "ner") ?? "ner";
-
-    private string SpancatName => Settings.Pipeline.FirstOrDefault(p => p.Contains("spancat", StringComparison.Ordinal)) ?? "spancat";
-
-    /// <summary>Predicts entities, categories and spans for each example (in eval mode, without gradients).</summary>
+    /// <summary>
+    /// Predicts entities, categories and spans for each example, without dropout or gradients. It
+    /// changes nothing in the module (no switch to eval mode and back), so that several threads may
+    /// predict at once, and a prediction during training leaves the training mode as it was.
+    /// </summary>
     public List<Prediction> Predict(IReadOnlyList<Example> examples, int batchSize = 64)
     {
-        var wasTraining = training;
-        eval();
         var predictions = new List<Prediction>(examples.Count);
         using var noGrad = torch.no_grad();
         for (var offset = 0; offset < examples.Count; offset += batchSize)
@@ -111,7 +145,7 @@ public sealed class Pipeline : nn.Module
             var batch = examples.Skip(offset).Take(batchSize).ToList();
             var (layout, rows) = Encode(batch);
             using var disposeLayout = layout;
-            var tokens = _tok2vec?.Forward(rows, layout);
+            var tokens = _tok2vec?.Forward(rows, layout, dropout: false);
             var entities = _ner is null ? null : PredictEntities(batch, layout, tokens!);
             var cats = Settings.Textcats.ToDictionary(t => t.Component, t => PredictCats(t, batch, tokens, layout), StringComparer.Ordinal);
             var spans = _spancat is null ? null : PredictSpans(layout, tokens!);
@@ -128,7 +162,6 @@ public sealed class Pipeline : nn.Module
             }
         }
 
-        train(wasTraining);
         return predictions;
     }
 
@@ -229,8 +262,8 @@ public sealed class Pipeline : nn.Module
             // probability of each of its tokens having the tag the entity would give it.
             var probabilities = scores.softmax(-1);
             var picked = probabilities[torch.tensor(rejected.Select(r => r.Flat).ToArray(), device: Device), torch.tensor(rejected.Select(r => r.Tag).ToArray(), device: Device)];
-            var rejectLoss = -(1 - picked).clamp_min(1e-6).log().sum() / batch.Count;
-            loss = loss is null ? rejectLoss : loss + rejectLoss;
+            var rejectLoss = picked.SubtractedFrom(1).ClampMin(1e-6).log().sum().DividedBy(-batch.Count);
+            loss = loss is null ? rejectLoss : loss.Plus(rejectLoss);
         }
 
         return loss;
@@ -269,9 +302,9 @@ public sealed class Pipeline : nn.Module
         }
 
         var surrogate = (scores * torch.tensor(emissionGradient, [layout.Total, tags], device: Device)).sum()
-            + (_ner.Transitions * torch.tensor(gradients.Transitions.Select(g => (float)g).ToArray(), [tags, tags], device: Device)).sum();
+            .Plus((_ner.Transitions * torch.tensor(gradients.Transitions.Select(g => (float)g).ToArray(), [tags, tags], device: Device)).sum());
         // Value of the loss, gradient of the surrogate.
-        return surrogate - surrogate.detach() + gradients.Loss;
+        return surrogate.Minus(surrogate.detach()).Plus(gradients.Loss);
     }
 
     private List<IReadOnlyList<LabeledSpan>> PredictEntities(IReadOnlyList<Example> batch, TokenLayout layout, Tensor tokens)
@@ -352,8 +385,8 @@ public sealed class Pipeline : nn.Module
         // spaCy's textcat loss: the squared error of the probabilities (its gradient is scores - truths).
         // Measured against cross-entropy on the baselines: higher scores for all three textcat runs.
         var target = torch.tensor(truth, [batch.Count, labels.Count], device: Device);
-        var loss = (probabilities - target).pow(2);
-        return (loss * knownMask).sum() / batch.Count;
+        var loss = probabilities.Minus(target).Power(2);
+        return (loss * knownMask).sum().DividedBy(batch.Count);
     }
 
     private List<IReadOnlyDictionary<string, double>> PredictCats(TextcatSettings settings, IReadOnlyList<Example> batch, Tensor? tokens, TokenLayout layout)
@@ -415,8 +448,8 @@ public sealed class Pipeline : nn.Module
         }
 
         var probabilities = _spancat!.Forward(vectors);
-        var loss = nn.functional.binary_cross_entropy(probabilities.clamp(1e-6, 1 - 1e-6), torch.tensor(truth, [spans.Count, Labels.Spancat.Count], device: Device), reduction: nn.Reduction.None);
-        return (loss * torch.tensor(annotated, [spans.Count, 1], device: Device)).sum() / batch.Count;
+        var loss = nn.functional.binary_cross_entropy(probabilities.ClampTo(1e-6, 1 - 1e-6), torch.tensor(truth, [spans.Count, Labels.Spancat.Count], device: Device), reduction: nn.Reduction.None);
+        return (loss * torch.tensor(annotated, [spans.Count, 1], device: Device)).sum().DividedBy(batch.Count);
     }
 
     private List<IReadOnlyList<(LabeledSpan, double)>> PredictSpans(TokenLayout layout, Tensor tokens)

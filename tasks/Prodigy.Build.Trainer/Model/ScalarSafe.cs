@@ -61,6 +61,29 @@ internal static class ScalarSafe
         return a.div(scalar);
     }
 
+    /// <summary><c>value - a</c>, element-wise.</summary>
+    public static Tensor SubtractedFrom(this Tensor a, double value)
+    {
+        using var scalar = value.ToScalar();
+        using var one = 1.ToScalar();
+        // neg() is a new tensor; adding in place to it leaves a untouched.
+        return a.neg().add_(scalar, one);
+    }
+
+    /// <summary><c>a.clamp_min(min)</c>.</summary>
+    public static Tensor ClampMin(this Tensor a, double min)
+    {
+        using var low = min.ToScalar();
+        return a.clamp_min(low);
+    }
+
+    /// <summary>A new tensor of <paramref name="shape"/> filled with <paramref name="value"/>.</summary>
+    public static Tensor Full(long[] shape, double value, Device device, ScalarType dtype = ScalarType.Float32)
+    {
+        using var scalar = value.ToScalar();
+        return torch.full(shape, scalar, dtype: dtype, device: device);
+    }
+
     /// <summary><c>a &gt;= value</c>.</summary>
     public static Tensor AtLeast(this Tensor a, double value)
     {

@@ -46,7 +46,7 @@ public sealed class SpancatHead : nn.Module
         {
             if (n > 1)
             {
-                var next = torch.cat([tokens[(n - 1).., ..], torch.full([n - 1, width], float.NegativeInfinity, dtype: tokens.dtype, device: tokens.device)], 0);
+                var next = torch.cat([tokens[(n - 1).., ..], ScalarSafe.Full([n - 1, width], float.NegativeInfinity, tokens.device, tokens.dtype)], 0);
                 runningMax = torch.maximum(runningMax, next);
             }
 
@@ -71,8 +71,8 @@ public sealed class SpancatHead : nn.Module
             }
 
             var index = torch.tensor(starts.ToArray(), device: tokens.device);
-            var sum = prefix.index_select(0, index + n) - prefix.index_select(0, index);
-            parts.Add(torch.cat([sum / n, runningMax.index_select(0, index)], 1));
+            var sum = prefix.index_select(0, index.Plus(n)).Minus(prefix.index_select(0, index));
+            parts.Add(torch.cat([sum.DividedBy(n), runningMax.index_select(0, index)], 1));
         }
 
         var result = parts.Count == 0 ? torch.zeros([0, width * 2], device: tokens.device) : torch.cat(parts, 0);

@@ -35,12 +35,12 @@ public sealed class TextcatHead : nn.Module
     public Tensor Forward(Tensor ngrams, Tensor offsets, Tensor? tokens, TokenLayout layout)
     {
         using var scope = NewDisposeScope();
-        var logits = _bow.forward(ngrams, offsets, null) + _bias;
+        var logits = _bow.forward(ngrams, offsets, null).Plus(_bias);
         if (_neural is not null && tokens is not null)
         {
-            var sums = torch.zeros([layout.Docs, tokens.shape[1]], dtype: tokens.dtype, device: tokens.device).index_add(0, layout.DocIndex, tokens, 1);
+            var sums = torch.zeros([layout.Docs, tokens.shape[1]], dtype: tokens.dtype, device: tokens.device).IndexAdd(0, layout.DocIndex, tokens);
             var counts = torch.tensor(layout.Lengths.Select(l => (float)Math.Max(l, 1)).ToArray(), [layout.Docs, 1], device: tokens.device);
-            logits = logits + _neural.forward(sums / counts);
+            logits = logits.Plus(_neural.forward(sums / counts));
         }
 
         return (Exclusive ? logits.softmax(-1) : logits.sigmoid()).MoveToOuterDisposeScope();

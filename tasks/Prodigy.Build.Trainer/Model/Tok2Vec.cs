@@ -56,13 +56,13 @@ public sealed class Tok2Vec : nn.Module
     public int Width { get; }
 
     /// <summary><paramref name="rows"/>[a]: [T, 4] row ids per attribute table of the packed tokens. Returns [T, Width].</summary>
-    public Tensor Forward(Tensor[] rows, TokenLayout layout)
+    public Tensor Forward(Tensor[] rows, TokenLayout layout, bool dropout)
     {
         using var scope = NewDisposeScope();
         var embedded = new List<Tensor>(_tables.Count);
         // One draw per token, shared by its identity tables: the whole word is unknown, not one view of it.
-        var keepWord = training && _dropout > 0 && _wordIdentity.Contains(true)
-            ? torch.bernoulli(torch.full([layout.Total, 1], 1 - _dropout, device: rows[0].device))
+        var keepWord = dropout && _dropout > 0 && _wordIdentity.Contains(true)
+            ? torch.bernoulli(ScalarSafe.Full([layout.Total, 1], 1 - _dropout, rows[0].device))
             : null;
         for (var a = 0; a < _tables.Count; a++)
         {
@@ -72,11 +72,11 @@ public sealed class Tok2Vec : nn.Module
         }
 
         var x = _mix.forward(torch.cat(embedded, 1));
-        x = nn.functional.dropout(x, _dropout, training);
+        x = nn.functional.dropout(x, _dropout, dropout);
         foreach (var block in _blocks)
         {
             var update = block.forward(Window.Expand(x, _window, layout));
-            x = x + nn.functional.dropout(update, _dropout, training);
+            x = x.Plus(nn.functional.dropout(update, _dropout, dropout));
         }
 
         return x.MoveToOuterDisposeScope();

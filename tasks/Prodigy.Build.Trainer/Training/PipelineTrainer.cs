@@ -102,7 +102,6 @@ public static class PipelineTrainer
         }
 
         using var optimizer = new AdamOptimizer(pipeline.parameters(), loop);
-        var hasSharedEncoder = settings.Pipeline.Contains("tok2vec");
         return TrainingLoop.Run(
             run,
             train,
@@ -112,17 +111,10 @@ public static class PipelineTrainer
                 pipeline.train();
                 optimizer.ZeroGrad();
                 using var scope = NewDisposeScope();
-                var (total, perComponent) = pipeline.Loss(batch);
-                if (total.requires_grad)
+                var (perComponent, learned) = pipeline.Backward(batch);
+                if (learned)
                 {
-                    total.backward();
                     optimizer.Step();
-                }
-
-                // The shared encoder learns from every component: its loss is their sum.
-                if (hasSharedEncoder)
-                {
-                    perComponent["tok2vec"] = perComponent.Values.Sum();
                 }
 
                 return perComponent;
