@@ -1,3 +1,4 @@
+using Prodigy.Build.Core.CommandLine;
 using Prodigy.Build.Tool.Commands;
 
 namespace Prodigy.Build.Tool;
@@ -25,9 +26,9 @@ public static class CommandLine
     {
         try
         {
-            args = ParsedArguments.ExpandResponseFiles(args);
+            args = ResponseFiles.Expand(args);
         }
-        catch (UsageException e)
+        catch (ResponseFileNotFoundException e)
         {
             await stderr.WriteLineAsync($"{ToolName}: error PRD2000: {e.Message}");
             return 2;

@@ -9,34 +9,6 @@ public sealed class ParsedArguments
     private readonly Dictionary<string, string?> _values = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<string>> _lists = new(StringComparer.Ordinal);
 
-    /// <summary>
-    /// Replaces every <c>@file</c> argument by the file's lines (one argument per line, blank lines
-    /// skipped): the response files MSBuild's ToolTask writes, with no quoting to get wrong.
-    /// </summary>
-    public static string[] ExpandResponseFiles(IEnumerable<string> args)
-    {
-        var result = new List<string>();
-        foreach (var arg in args)
-        {
-            if (arg.Length > 1 && arg[0] == '@')
-            {
-                var path = arg[1..];
-                if (!File.Exists(path))
-                {
-                    throw new UsageException($"response file '{path}' not found");
-                }
-
-                result.AddRange(File.ReadAllLines(path).Where(l => l.Length > 0));
-            }
-            else
-            {
-                result.Add(arg);
-            }
-        }
-
-        return [.. result];
-    }
-
     public static ParsedArguments Parse(ReadOnlySpan<string> args, IReadOnlyList<OptionSpec> options)
     {
         var result = new ParsedArguments();

@@ -1,3 +1,4 @@
+using Prodigy.Build.Core.CommandLine;
 using Prodigy.Build.Core.Config;
 using System.Globalization;
 using System.Text.Json;
@@ -20,6 +21,9 @@ namespace Prodigy.Build.Trainer;
 public static class TrainerCommandLine
 {
     public const string ToolName = "prodigy-build-train";
+
+    /// <summary>The commands, as the usage lists them.</summary>
+    internal static readonly string[] Commands = ["train", "evaluate", "train-curve"];
 
     private const string Usage = """
         Usage:
@@ -60,12 +64,21 @@ public static class TrainerCommandLine
 
     public static int Run(string[] args, TextWriter output, CancellationToken cancellationToken)
     {
-        // @file: one argument per line (how the SDK's tasks pass arguments).
-        args = [.. args.SelectMany(a => a.StartsWith('@') && File.Exists(a[1..]) ? File.ReadAllLines(a[1..]).Where(l => l.Length > 0) : [a])];
         void Say(string line)
         {
             output.WriteLine(line);
             output.Flush();
+        }
+
+        try
+        {
+            // @file: one argument per line (how the SDK's tasks pass arguments).
+            args = ResponseFiles.Expand(args);
+        }
+        catch (ResponseFileNotFoundException e)
+        {
+            Say($"{ToolName}: error PRD2300: {e.Message}");
+            return 2;
         }
 
         if (args.Length == 0 || args[0] is "-h" or "--help")
@@ -92,7 +105,7 @@ public static class TrainerCommandLine
                 "train" => Train(options, Say, cancellationToken),
                 "evaluate" => Evaluate(options, Say),
                 "train-curve" => TrainCurve(options, Say, cancellationToken),
-                _ => throw new ArgumentException($"unknown command '{args[0]}': train or evaluate"),
+                _ => throw new ArgumentException($"unknown command '{args[0]}'; the commands are {string.Join(", ", Commands)}"),
             };
         }
         catch (TrainingConfigException e)
@@ -201,12 +214,8 @@ public static class TrainerCommandLine
 
     private static int TrainCurve(Dictionary<string, string> options, Action<string> say, CancellationToken cancellationToken)
     {
-        var samples = int.Parse(options.GetValueOrDefault("samples") ?? "4", CultureInfo.InvariantCulture);
-        var seeds = int.Parse(options.GetValueOrDefault("seeds") ?? "1", CultureInfo.InvariantCulture);
-        if (samples < 1 || seeds < 1)
-        {
-            throw new ArgumentException("--samples and --seeds must be at least 1");
-        }
+        var samples = IntegerOption(options, "samples", 4, minimum: 1);
+        var seeds = IntegerOption(options, "seeds", 1, minimum: 1);
 
         var (configPath, output, config, settings, trainPath, devPath, device) = LoadTrainingInputs(options, say);
         var train = ReadCorpus(trainPath, settings);
@@ -394,11 +403,12 @@ public static class TrainerCommandLine
 
     private static torch.Device StartTorch(Dictionary<string, string> options, Action<string> say)
     {
-        var gpu = int.Parse(options.GetValueOrDefault("gpu-id") ?? "-1", CultureInfo.InvariantCulture);
+        var gpu = IntegerOption(options, "gpu-id", -1, minimum: -1);
+        int? threads = options.ContainsKey("threads") ? IntegerOption(options, "threads", 0, minimum: 1) : null;
         TorchRuntime.Initialize(gpu >= 0 ? TorchDevice.Cuda : TorchDevice.Cpu, new TorchRuntimeOptions { Log = say });
-        if (options.GetValueOrDefault("threads") is { } threads)
+        if (threads is { } count)
         {
-            torch.set_num_threads(int.Parse(threads, CultureInfo.InvariantCulture));
+            torch.set_num_threads(count);
         }
 
         return gpu >= 0 ? new torch.Device(DeviceType.CUDA, gpu) : torch.CPU;
@@ -436,6 +446,24 @@ public static class TrainerCommandLine
         return labels;
     }
 
+    /// <summary>A whole-number option, or <paramref name="fallback"/> when absent; a typo is a usage error naming the option and the value.</summary>
+    internal static int IntegerOption(Dictionary<string, string> options, string name, int fallback, int minimum)
+    {
+        if (!options.TryGetValue(name, out var text))
+        {
+            return fallback;
+        }
+
+        if (!int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
+        {
+            throw new ArgumentException($"--{name} '{text}' is not a whole number");
+        }
+
+        return value >= minimum
+            ? value
+            : throw new ArgumentException($"--{name} {value} is below its smallest value, {minimum}");
+    }
+
     private static string Required(Dictionary<string, string> options, string name) =>
         options.GetValueOrDefault(name) ?? throw new ArgumentException($"--{name} is required");
 
@@ -466,8 +494,17 @@ public static class TrainerCommandLine
             }
         }
 
+        // The numbers first, whatever the command: a typo is reported before any work starts.
+        foreach (var (name, minimum) in NumberOptions)
+        {
+            IntegerOption(options, name, 0, minimum);
+        }
+
         return options;
     }
+
+    /// <summary>The whole-number options and their smallest values.</summary>
+    private static readonly (string Name, int Minimum)[] NumberOptions = [("gpu-id", -1), ("threads", 1), ("samples", 1), ("seeds", 1)];
 }
 
 /// <summary>Bad input to the trainer: a code, the file (and the line and column when known), what is wrong.</summary>

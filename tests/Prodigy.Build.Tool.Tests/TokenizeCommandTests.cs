@@ -98,7 +98,13 @@ public class TokenizeCommandTests : IDisposable
     {
         var (code, _, stderr) = await Run("", "tokenise");
         Assert.Equal(2, code);
-        Assert.Contains("error PRD2000: unknown command 'tokenise'", stderr);
+        Assert.Contains("error PRD2000: unknown command 'tokenise'. Commands: tokenize, data-to-spacy, spacy-config, db-out, stats, db-digest.", stderr);
+
+        // A missing @file is an error (the same expander as prodigy-build-train's), not an argument.
+        var missing = Path.Combine(Path.GetTempPath(), $"missing-{Guid.NewGuid():N}.rsp");
+        (code, _, stderr) = await Run("", "tokenize", "@" + missing);
+        Assert.Equal(2, code);
+        Assert.Contains($"prodigy-build: error PRD2000: response file '{missing}' not found", stderr);
 
         (code, _, stderr) = await Run("", "tokenize", "--language", "en");
         Assert.Equal(2, code);

@@ -296,4 +296,64 @@ public sealed class TrainerCommandLineTests(TorchRuntimeFixture fixture) : IDisp
         Assert.Contains($"'{value}'", output.ToString(), StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Combine(_directory, "model", "model-best")));
     }
+
+    [Theory]
+    [InlineData("train", "--gpu-id", "O")]
+    [InlineData("train", "--gpu-id", "-2")]
+    [InlineData("train", "--threads", "two")]
+    [InlineData("train", "--threads", "0")]
+    [InlineData("train-curve", "--samples", "4x")]
+    [InlineData("train-curve", "--samples", "0")]
+    [InlineData("train-curve", "--seeds", "1.5")]
+    [InlineData("evaluate", "--gpu-id", "")]
+    public void A_number_option_that_is_not_a_usable_whole_number_is_a_usage_error_naming_option_and_value(string command, string option, string value)
+    {
+        var corpus = Path.Combine(_directory, "train.spacy");
+        DocBin.Write(corpus, TinyData.Examples(10, 3).Select(ToDoc).ToList());
+        var config = Path.Combine(_directory, "config.cfg");
+        File.WriteAllText(config, TinyData.Config(["ner"], maxSteps: 5).Text);
+        string[] inputs = command == "evaluate"
+            ? ["--model", _directory, "--data", corpus]
+            : ["--config", config, "--train", corpus, "--dev", corpus, "--output", Path.Combine(_directory, "model")];
+        var output = new StringWriter();
+
+        var code = TrainerCommandLine.Run([command, .. inputs, option, value], output, CancellationToken.None);
+
+        Assert.Equal(2, code);
+        var text = output.ToString();
+        Assert.Contains("prodigy-build-train: error PRD2300:", text, StringComparison.Ordinal);
+        Assert.Contains($"{option} ", text, StringComparison.Ordinal);
+        Assert.Contains(value.Length == 0 ? "''" : value, text, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_directory, "model")));
+    }
+
+    [Fact]
+    public void An_unknown_command_is_a_usage_error_listing_every_command()
+    {
+        var output = new StringWriter();
+        var code = TrainerCommandLine.Run(["trian"], output, CancellationToken.None);
+        Assert.Equal(2, code);
+        Assert.Contains("error PRD2300: unknown command 'trian'; the commands are train, evaluate, train-curve", output.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_missing_response_file_is_a_usage_error_as_in_the_corpus_tool()
+    {
+        var missing = Path.Combine(_directory, "missing.rsp");
+        var output = new StringWriter();
+        var code = TrainerCommandLine.Run(["train", "@" + missing], output, CancellationToken.None);
+        Assert.Equal(2, code);
+        Assert.Contains($"prodigy-build-train: error PRD2300: response file '{missing}' not found", output.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_response_file_gives_one_argument_per_line()
+    {
+        var rsp = Path.Combine(_directory, "args.rsp");
+        File.WriteAllLines(rsp, ["--gpu-id", "", "not a number"]);
+        var output = new StringWriter();
+        var code = TrainerCommandLine.Run(["evaluate", "--model", _directory, "--data", "x.spacy", "@" + rsp], output, CancellationToken.None);
+        Assert.Equal(2, code);
+        Assert.Contains("--gpu-id 'not a number' is not a whole number", output.ToString(), StringComparison.Ordinal);
+    }
 }
