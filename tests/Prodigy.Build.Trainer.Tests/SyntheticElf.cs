@@ -28,6 +28,9 @@ internal sealed class SyntheticElf
 
     public string Soname { get; set; } = "libsynthetic.so";
 
+    /// <summary>Where <see cref="Build"/> put things, in file offsets: known from the layout it wrote, not read back.</summary>
+    public SyntheticElfLayout Layout { get; } = new();
+
     public byte[] Build()
     {
         var strings = new StringTableBuilder();
@@ -43,6 +46,7 @@ internal sealed class SyntheticElf
             versym.AddRange(LittleEndian16(version));
         }
 
+        var flagsInVerneed = new Dictionary<(string, string), long>();
         var verneed = new List<byte>();
         for (var i = 0; i < Needs.Count; i++)
         {
@@ -53,6 +57,8 @@ internal sealed class SyntheticElf
             for (var j = 0; j < versions.Length; j++)
             {
                 var (name, index, flags) = versions[j];
+                // Vernaux: vna_hash (4 bytes), then vna_flags.
+                flagsInVerneed[(file, name)] = verneed.Count + 4;
                 verneed.AddRange(Words(LittleEndian32(Hash(name)), LittleEndian16(flags), LittleEndian16(index),
                     LittleEndian32(strings.Add(name)), LittleEndian32(j == versions.Length - 1 ? 0u : 16u)));
             }
@@ -112,6 +118,17 @@ internal sealed class SyntheticElf
                 LittleEndian64(offsets[i]), LittleEndian64((ulong)data.Length), LittleEndian32(link), LittleEndian32(info), LittleEndian64(8), LittleEndian64(entrySize)));
         }
 
+        // Section order: 0 .dynstr, 1 .dynsym, 2 .gnu.version, 3 .gnu.version_r.
+        Layout.VersionFlags.Clear();
+        foreach (var (key, position) in flagsInVerneed)
+            Layout.VersionFlags[key] = (long)offsets[3] + position;
+        Layout.SymbolVersions.Clear();
+        for (var i = 0; i < Symbols.Count; i++)
+            Layout.SymbolVersions.Add((long)offsets[2] + (2 * (i + 1)));
+        Layout.SymbolNames.Clear();
+        foreach (var (name, _, _) in Symbols)
+            Layout.SymbolNames[name] = (long)offsets[0] + strings.Add(name);
+
         var bytes = image.ToArray();
         "\x7f"u8.CopyTo(bytes);
         "ELF"u8.CopyTo(bytes.AsSpan(1));
@@ -127,6 +144,19 @@ internal sealed class SyntheticElf
         BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(60), (ushort)(sections.Count + 1));
         BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(62), (ushort)sections.Count);
         return bytes;
+    }
+
+    /// <summary>The file offsets of a built <see cref="SyntheticElf"/>.</summary>
+    public sealed class SyntheticElfLayout
+    {
+        /// <summary>vna_flags of each (needed file, version).</summary>
+        public Dictionary<(string File, string Version), long> VersionFlags { get; } = [];
+
+        /// <summary>The .gnu.version entry of each symbol of <see cref="Symbols"/>, in order (the null symbol's is before them).</summary>
+        public List<long> SymbolVersions { get; } = [];
+
+        /// <summary>Each symbol's name in .dynstr.</summary>
+        public Dictionary<string, long> SymbolNames { get; } = new(StringComparer.Ordinal);
     }
 
     /// <summary>The SysV ELF hash, as vna_hash and vd_hash hold it.</summary>

@@ -10,13 +10,10 @@ public class CorpusConfigTests
     private static string LabelsBlock(string component, string dir = "corpus") =>
         $"[initialize.components.{component}]\n\n[initialize.components.{component}.labels]\n@readers = \"spacy.read_labels.v1\"\npath = \"{dir}/labels/{component}.json\"\n\n";
 
-    [Fact]
+    [SkippableFact]
     public void NerWithBinaryDataGetsPathsLabelsAndIncorrectSpansKey()
     {
-        if (OperatingSystem.IsWindows())
-        {
-            return; // the expected text uses '/' (Python's str(PosixPath)).
-        }
+        Skip.If(OperatingSystem.IsWindows(), "the expected text uses '/' (Python's str(PosixPath))");
 
         var request = new CorpusConfigRequest
         {
@@ -34,13 +31,10 @@ public class CorpusConfigTests
         Assert.True(expected == text, ConfigGolden.Diff(expected, text, "corpus config"));
     }
 
-    [Fact]
+    [SkippableFact]
     public void EveryComponentGetsItsLabelsBlockAndOnlyThat()
     {
-        if (OperatingSystem.IsWindows())
-        {
-            return;
-        }
+        Skip.If(OperatingSystem.IsWindows(), "the expected text uses '/' (Python's str(PosixPath))");
 
         var components = new[] { "ner", "textcat_multilabel", "spancat" };
         var request = new CorpusConfigRequest
@@ -128,7 +122,7 @@ public class CorpusConfigTests
         }));
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData("corpus", "corpus/train.spacy")]
     [InlineData("./corpus/", "corpus/train.spacy")]
     [InlineData("a//b/./c", "a/b/c/train.spacy")]
@@ -137,10 +131,7 @@ public class CorpusConfigTests
     [InlineData(".", "train.spacy")]
     public void PathsAreJoinedLikePathlib(string output, string expected)
     {
-        if (OperatingSystem.IsWindows())
-        {
-            return;
-        }
+        Skip.If(OperatingSystem.IsWindows(), "the expected paths use '/' (Python's str(PosixPath))");
 
         Assert.Equal(expected, CorpusConfig.JoinPath(CorpusPathStyle.AsGiven, output, "train.spacy"));
     }
