@@ -85,7 +85,8 @@ public class TokenizerRobustnessTests(ITestOutputHelper output)
     /// <summary>
     /// Random texts from characters that stress every rule (affixes, infixes, special-case keys,
     /// whitespace of every kind, astral characters, lone surrogates, controls), for a bounded time.
-    /// A cold tokenizer (empty cache) must agree with the warm one. The seed is printed on failure.
+    /// Every 50th text is tokenized again by a cold tokenizer (a new one, its cache emptied before
+    /// each such text), which must agree with the warm one. The seed is printed on failure.
     /// </summary>
     [Fact]
     public void FuzzForABoundedTime()
@@ -106,6 +107,8 @@ public class TokenizerRobustnessTests(ITestOutputHelper output)
         var stopwatch = Stopwatch.StartNew();
         var cases = 0;
         var warm = TokenizerRules.BuiltInLanguages.ToDictionary(l => l, Tokenizer.ForLanguage);
+        var cold = TokenizerRules.BuiltInLanguages.ToDictionary(l => l, l => new Tokenizer(TokenizerRules.BuiltIn(l)));
+        var coldChecks = 0;
         while (stopwatch.Elapsed < budget)
         {
             var builder = new StringBuilder();
@@ -123,8 +126,12 @@ public class TokenizerRobustnessTests(ITestOutputHelper output)
                 AssertConsistent(text, tokens);
                 if (cases % 50 == 0)
                 {
-                    // Same answer again, after the cache has seen it.
+                    // Same answer again from the warm tokenizer, after its cache has seen the text, and
+                    // from a cold one that computes every piece afresh.
                     Assert.Equal(tokens, warm[lang].Tokenize(text));
+                    cold[lang].ClearCache();
+                    Assert.Equal(tokens, cold[lang].Tokenize(text));
+                    coldChecks++;
                 }
             }
             catch (Exception e)
@@ -137,6 +144,7 @@ public class TokenizerRobustnessTests(ITestOutputHelper output)
 
         output.WriteLine($"fuzz: {cases} texts in {stopwatch.Elapsed.TotalSeconds:F1} s (seed {seed})");
         Assert.True(cases > 100, $"only {cases} fuzz cases ran (seed {seed})");
+        Assert.True(coldChecks > 2, $"only {coldChecks} cold comparisons ran (seed {seed})");
     }
 
     [Fact]

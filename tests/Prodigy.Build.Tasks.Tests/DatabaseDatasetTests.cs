@@ -174,9 +174,14 @@ public sealed class DatabaseDatasetTests : IDisposable
         Assert.Null(FileHashCache.Load(cachePath).GetDigest("db:ner"));
 
         // A file written within two seconds of the computation could have changed unseen: not trusted.
+        // Fixed times, so the test does not depend on how fast it runs: written 1.5 s before, and 2.5 s before.
+        var computedAt = new DateTime(2026, 1, 1, 12, 0, 0, DateTimeKind.Utc);
         cache = FileHashCache.Load(cachePath);
-        File.SetLastWriteTimeUtc(Db, DateTime.UtcNow);
-        cache.RememberDigest("db:ner", 1, "abc", Db, [Db], DateTime.UtcNow.Ticks);
+        File.SetLastWriteTimeUtc(Db, computedAt.AddSeconds(-1.5));
+        cache.RememberDigest("db:ner", 1, "abc", Db, [Db], computedAt.Ticks);
         Assert.Null(cache.GetDigest("db:ner"));
+        File.SetLastWriteTimeUtc(Db, computedAt.AddSeconds(-2.5));
+        cache.RememberDigest("db:ner", 1, "abc", Db, [Db], computedAt.Ticks);
+        Assert.Equal((1L, "abc", Db), cache.GetDigest("db:ner"));
     }
 }

@@ -27,10 +27,19 @@ internal sealed class FileHashCache
     private readonly Dictionary<string, DigestEntry> _digests = new(StringComparer.Ordinal);
     private bool _changed;
 
+    private Func<DateTime> _utcNow = () => DateTime.UtcNow;
+
     private FileHashCache(string? path, Dictionary<string, Entry> entries)
     {
         _path = path;
         _entries = entries;
+    }
+
+    /// <summary>The clock that stamps when a file was hashed (the system's; tests give a fixed one).</summary>
+    public Func<DateTime> UtcNow
+    {
+        get => _utcNow;
+        set => _utcNow = value ?? throw new ArgumentNullException(nameof(value));
     }
 
     /// <summary>How many files were read and hashed since this cache was loaded (for the log and tests).</summary>
@@ -154,7 +163,7 @@ internal sealed class FileHashCache
             return (entry.Size, entry.Hash);
         }
 
-        var hashedAt = DateTime.UtcNow.Ticks;
+        var hashedAt = _utcNow().Ticks;
         var hash = ContentHash.OfFile(fullPath, out var size);
         FilesHashed++;
         BytesHashed += size;
@@ -173,7 +182,7 @@ internal sealed class FileHashCache
         var info = new FileInfo(fullPath);
         if (info.Exists && info.Length == size)
         {
-            _entries[fullPath] = new Entry(hash, size, info.LastWriteTimeUtc.Ticks, DateTime.UtcNow.Ticks);
+            _entries[fullPath] = new Entry(hash, size, info.LastWriteTimeUtc.Ticks, _utcNow().Ticks);
             _changed = true;
         }
     }

@@ -44,18 +44,26 @@ public sealed class FileHashCacheTests : IDisposable
         Assert.Equal(1, second.FilesHashed);
     }
 
-    [Fact]
-    public void A_file_written_just_before_it_was_hashed_is_hashed_again()
+    [Theory]
+    [InlineData(0.0, 1)]
+    [InlineData(1.9, 1)]
+    [InlineData(2.1, 0)]
+    [InlineData(60.0, 0)]
+    public void A_file_written_within_two_seconds_before_it_was_hashed_is_hashed_again(double secondsBeforeHashing, int hashedAgain)
     {
+        // The clock is fixed, so the result does not depend on how fast the test runs.
+        var written = new DateTime(2026, 1, 1, 12, 0, 0, DateTimeKind.Utc);
         File.WriteAllText(File1, "hello");
+        File.SetLastWriteTimeUtc(File1, written);
         var first = FileHashCache.Load(CachePath);
+        first.UtcNow = () => written.AddSeconds(secondsBeforeHashing);
         first.Get(File1);
         first.Save();
 
         var second = FileHashCache.Load(CachePath);
         second.Get(File1);
 
-        Assert.Equal(1, second.FilesHashed);
+        Assert.Equal(hashedAgain, second.FilesHashed);
     }
 
     [Fact]

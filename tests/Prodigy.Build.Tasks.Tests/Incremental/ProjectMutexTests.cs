@@ -2,40 +2,45 @@ using Prodigy.Build.Tasks.Incremental;
 
 namespace Prodigy.Build.Tasks.Tests.Incremental;
 
+/// <summary>
+/// The mutex, driven from its own wait callback: the second holder's callback runs only once it has
+/// found the mutex held, so the tests need no second thread and no timing.
+/// </summary>
 public sealed class ProjectMutexTests
 {
     private readonly string _lockFile = Path.Combine(Path.GetTempPath(), "prodigy-mutex-tests", Guid.NewGuid().ToString("N"), "prodigy.lock");
 
     [Fact]
-    public async Task A_second_holder_waits_until_the_first_lets_go()
+    public void A_second_holder_waits_until_the_first_lets_go()
     {
-        var waits = 0;
         var first = ProjectMutex.Acquire(_lockFile, _ => { }, () => false, TimeSpan.FromSeconds(30));
         Assert.NotNull(first);
-        var second = Task.Run(() => ProjectMutex.Acquire(_lockFile, _ => Interlocked.Increment(ref waits), () => false, TimeSpan.FromSeconds(30)));
-        // The second holder reports that it waits (however late its task starts), and does not get the mutex.
-        Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref waits) >= 1, TimeSpan.FromSeconds(30)));
-        await Task.Delay(200);
-        Assert.False(second.IsCompleted);
+        var waits = 0;
 
-        first.Dispose();
+        // The second holder reports that it waits, and gets the mutex once the first lets go.
+        using var second = ProjectMutex.Acquire(_lockFile, _ =>
+        {
+            waits++;
+            first.Dispose();
+        }, () => false, TimeSpan.FromSeconds(30));
 
-        using var acquired = await second.WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.NotNull(acquired);
+        Assert.NotNull(second);
         Assert.Equal(1, waits);
+        // And now it is the holder: a third waits in turn.
+        var thirdWaited = false;
+        Assert.Null(ProjectMutex.Acquire(_lockFile, _ => thirdWaited = true, () => thirdWaited, TimeSpan.FromSeconds(30)));
+        Assert.True(thirdWaited);
     }
 
     [Fact]
-    public async Task Waiting_stops_when_the_build_is_cancelled()
+    public void Waiting_stops_when_the_build_is_cancelled()
     {
         using var first = ProjectMutex.Acquire(_lockFile, _ => { }, () => false, TimeSpan.FromSeconds(30));
         var cancelled = false;
 
-        var waiting = 0;
-        var second = Task.Run(() => ProjectMutex.Acquire(_lockFile, _ => Interlocked.Increment(ref waiting), () => Volatile.Read(ref cancelled), TimeSpan.FromSeconds(30)));
-        Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref waiting) >= 1, TimeSpan.FromSeconds(30)));
-        Volatile.Write(ref cancelled, true);
+        var second = ProjectMutex.Acquire(_lockFile, _ => cancelled = true, () => cancelled, TimeSpan.FromSeconds(30));
 
-        Assert.Null(await second.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Null(second);
+        Assert.True(cancelled);
     }
 }

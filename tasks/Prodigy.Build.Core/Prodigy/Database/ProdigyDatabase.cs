@@ -17,6 +17,9 @@ public sealed class ProdigyDatabaseOptions
     /// <summary>Examples read per statement: the lock a statement holds is given back between chunks.</summary>
     public int ChunkSize { get; init; } = 2000;
 
+    /// <summary>Called when an attempt found the database locked and another follows, with the attempt's number (1 for the first).</summary>
+    public Action<int>? Busy { get; init; }
+
     public static ProdigyDatabaseOptions Default { get; } = new();
 }
 
@@ -294,6 +297,7 @@ public sealed class ProdigyDatabase : IDisposable
                         Path);
                 }
 
+                _options.Busy?.Invoke(attempt);
                 Thread.Sleep(TimeSpan.FromMilliseconds(200 * attempt));
             }
             catch (SqliteException e) when (e.SqliteErrorCode is SqliteCorrupt or SqliteNotADatabase)
