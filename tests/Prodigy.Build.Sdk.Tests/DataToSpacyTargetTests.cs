@@ -1,3 +1,4 @@
+using System.Xml.Linq;
 namespace Prodigy.Build.Sdk.Tests;
 
 /// <summary>The targets with the fake tool: what is passed, incrementality, clean, design-time builds.</summary>
@@ -193,6 +194,31 @@ public sealed class DataToSpacyTargetTests : IDisposable
     }
 
     [Fact]
+    public void Targets_that_others_add_to_CoreBuildDependsOn_still_run_and_nothing_is_compiled()
+    {
+        // What another SDK, a package's build targets or Directory.Build.targets does (after
+        // Microsoft.Common's targets have set the list): append a target to it.
+        _project.File("data/a.jsonl", Line).Item("NerDataset", "data/a.jsonl")
+            .File("Ignored.cs", "this is not C# and would fail a compile")
+            .File("Directory.Build.targets", """
+                <Project>
+                  <PropertyGroup><CoreBuildDependsOn>$(CoreBuildDependsOn);AddedByAnotherSdk</CoreBuildDependsOn></PropertyGroup>
+                  <Target Name="AddedByAnotherSdk"><Message Importance="high" Text="added target ran" /></Target>
+                </Project>
+                """);
+
+        var outcome = _project.Build().ShouldSucceed();
+
+        Assert.Contains("added target ran", outcome.Messages);
+        Assert.Equal(1, outcome.DataToSpacyRuns);
+        var dependsOn = _project.Evaluate().GetPropertyValue("CoreBuildDependsOn").Split(';');
+        Assert.Contains("AddedByAnotherSdk", dependsOn);
+        Assert.Contains("_CheckForBuildWithNoBuild", dependsOn);
+        Assert.DoesNotContain("Compile", dependsOn);
+        Assert.True(Array.IndexOf(dependsOn, "_ProdigyTrainOnBuild") < Array.IndexOf(dependsOn, "IncrementalClean"), string.Join(";", dependsOn));
+    }
+
+    [Fact]
     public void The_hook_targets_run_around_DataToSpacy()
     {
         _project.File("data/a.jsonl", Line).Item("NerDataset", "data/a.jsonl")
@@ -239,6 +265,40 @@ public sealed class DataToSpacyTargetTests : IDisposable
         Assert.Equal("en", project.GetPropertyValue("ProdigyLang"));
         Assert.Equal("net10.0", project.GetPropertyValue("TargetFramework"));
         project.ProjectCollection.UnloadAllProjects();
+    }
+
+    [Fact]
+    public void Visual_Studio_gets_a_property_page_rule_per_dataset_type_with_its_metadata()
+    {
+        var project = _project.Evaluate();
+        var schemas = project.GetItems("PropertyPageSchema").Where(i => i.EvaluatedInclude.Contains("Prodigy.Build.Sdk", StringComparison.Ordinal)).ToList();
+        var schema = Assert.Single(schemas);
+        Assert.Equal("File;BrowseObject", schema.GetMetadataValue("Context"));
+        var available = project.GetItems("AvailableItemName").Select(i => i.EvaluatedInclude).ToHashSet();
+        project.ProjectCollection.UnloadAllProjects();
+
+        XNamespace ns = "http://schemas.microsoft.com/build/2009/properties";
+        var rules = System.Xml.Linq.XDocument.Load(schema.EvaluatedInclude).Root!.Elements(ns + "Rule")
+            .ToDictionary(r => (string)r.Attribute("Name")!, r => r);
+        Assert.Equal(["ImageDataset", "NerDataset", "SpancatDataset", "TextcatDataset", "TextcatMultilabelDataset"], rules.Keys.Order(StringComparer.Ordinal));
+        foreach (var (itemType, rule) in rules)
+        {
+            Assert.Contains(itemType, available);
+            // Each rule reads and writes its own item type, as attributes on the item.
+            Assert.All(rule.Descendants(ns + "DataSource").Where(d => d.Attribute("ItemType") is not null), d => Assert.Equal(itemType, (string)d.Attribute("ItemType")!));
+            var properties = rule.Elements().Where(e => e.Name.LocalName.EndsWith("Property", StringComparison.Ordinal) && (string?)e.Attribute("Visible") != "false" && (string?)e.Attribute("ReadOnly") != "true")
+                .Select(e => (string)e.Attribute("Name")!).Where(n => !n.StartsWith('{')).Order(StringComparer.Ordinal).ToList();
+            string[] expected = itemType switch
+            {
+                "SpancatDataset" => ["Database", "Eval", "SpansKey"],
+                "ImageDataset" => ["Database"],
+                _ => ["Database", "Eval"],
+            };
+            Assert.Equal(expected, properties);
+        }
+
+        Assert.Equal("false", (string?)rules["NerDataset"].Elements(ns + "BoolProperty").Single(p => (string?)p.Attribute("Name") == "Eval").Attribute("Default"));
+        Assert.Equal("sc", (string?)rules["SpancatDataset"].Elements(ns + "StringProperty").Single(p => (string?)p.Attribute("Name") == "SpansKey").Attribute("Default"));
     }
 
     [Fact]
