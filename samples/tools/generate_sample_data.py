@@ -46,33 +46,128 @@ FASHION = [
     "Can't decide between the {b1} and the {b2} {item}.",
 ]
 
-PRODUCTS = ["Kindle", "iPhone 15", "Galaxy S24", "AirPods", "PlayStation 5", "ThinkPad", "Roomba",
-            "Instant Pot", "GoPro", "Apple Watch", "Pixel 8", "Switch OLED"]
+# Product reviews for ner-textcat: written to be hard in the ways real reviews are. The category is
+# what a reader would say the review is mainly doing, so mixed reviews exist ("love it, but ..."),
+# questions can be complaints in disguise ("why does it keep ...?"), and the same words serve both;
+# about 8% of the labels are changed as a second annotator would have changed them. Names are
+# ambiguous too: products named with common words (Echo, Surface, Switch, Nest, Ring), companies that
+# share a product's name (Ring, Nest), lowercase mentions, and many names seen only once or twice.
+PRODUCTS = ["Kindle", "Kindle Paperwhite", "iPhone 15", "iPhone 13 mini", "Galaxy S24", "Galaxy Buds", "AirPods",
+            "AirPods Pro", "PlayStation 5", "ThinkPad", "ThinkPad X1", "Roomba", "Instant Pot", "GoPro",
+            "Apple Watch", "Pixel 8", "Pixel Buds", "Switch", "Switch OLED", "Echo", "Echo Dot", "Surface",
+            "Surface Pro 9", "Nest thermostat", "Ring doorbell", "Fire TV Stick", "MacBook Air", "iPad",
+            "Quest 3", "Steam Deck", "Fitbit Charge 6", "Dyson V15", "Vitamix", "Chromecast", "Roku",
+            "Oculus", "Xbox", "Walkman", "Bose QC45", "XPS 13", "Note 20", "Razr", "Echo Show", "Blink camera"]
 COMPANIES = ["Amazon", "Apple", "Samsung", "Sony", "Lenovo", "iRobot", "Google", "Nintendo", "Best Buy",
-             "Walmart", "Target", "FedEx", "UPS"]
-REVIEWS = {
-    "PRAISE": [
-        "My {p} from {c} arrived early and works perfectly.",
-        "Best purchase this year: the {p} is fantastic.",
-        "{c} support sorted out my {p} in ten minutes, great service!",
-        "Battery life on the {p} is amazing, easily two days.",
-        "Really happy with the {p}; setup took five minutes.",
-    ],
-    "COMPLAINT": [
-        "The {p} I got from {c} stopped charging after a week.",
-        "{c} lost my order twice and still won't refund the {p}.",
-        "Screen on my {p} cracked on its own. Terrible quality.",
-        "Waited 40 minutes on hold with {c} about my {p}.",
-        "My {p} keeps disconnecting, so annoying.",
-    ],
-    "QUESTION": [
-        "Does the {p} work with {c}'s older chargers?",
-        "Should I buy the {p} now or wait for the {c} sale?",
-        "How do I reset a {p} without losing my data?",
-        "Is {c} still shipping the {p} to Canada?",
-        "Which case fits the {p}?",
-    ],
-}
+             "Walmart", "Target", "FedEx", "UPS", "Microsoft", "Dell", "Dyson", "Bose", "Ring", "Nest",
+             "Meta", "Valve", "Costco", "eBay", "DHL", "Verizon", "Motorola", "Fitbit", "Newegg"]
+GOOD = ["the battery lasts two full days", "setup took five minutes", "it is fast and quiet",
+        "the screen is gorgeous", "it just works", "the sound is much better than I expected",
+        "it was worth every penny", "the build quality feels premium", "my kids love it",
+        "it replaced three other gadgets", "the camera is superb in low light", "it charges quickly"]
+BAD = ["the battery dies by lunchtime", "it stopped charging after a week", "the screen cracked on its own",
+       "it keeps disconnecting", "the fan is loud", "it arrived with a dent", "the app crashes constantly",
+       "it overheats when charging", "the buttons feel cheap", "it froze during an update",
+       "half the features need a subscription", "the speaker crackles"]
+SERVICE_GOOD = ["{c} replaced it with no questions asked", "{c} refunded me the same day",
+                "support at {c} sorted it out in ten minutes", "{c} delivered a day early"]
+SERVICE_BAD = ["{c} lost my order twice", "I waited 40 minutes on hold with {c}", "{c} still hasn't refunded me",
+               "{c} shipped the wrong colour", "{c} says it is out of warranty"]
+ASKS = ["does the {p} work with older chargers", "should I buy the {p} now or wait for the {c} sale",
+        "how do I reset a {p} without losing my data", "is {c} still shipping the {p} to Canada",
+        "which case fits the {p}", "can the {p} be repaired", "is the {p} worth it over last year's model",
+        "does {c} price match", "will the {p} get another update", "how long does {c} take to ship"]
+# Questions that are really complaints, and statements that ask (how people actually write).
+RHETORICAL = ["why does my {p} keep restarting", "how is the {p} this bad after two updates",
+              "who at {c} thought this was acceptable", "why would anyone pay this much for the {p}"]
+PLAIN_ASKS = ["wondering if the {p} fits in a coat pocket", "not sure whether to return the {p} or wait for a fix",
+              "trying to figure out if {c} ships to Ireland", "looking for a charger that works with the {p}"]
+OPENERS = ["", "", "", "Honestly, ", "Update: ", "Two weeks in: ", "So ", "Ok, ", "Quick one: "]
+
+
+def upper_first(text):
+    return text[0].upper() + text[1:]
+
+
+# Product lines and model names combine, so most products in the evaluation split are names training
+# never saw in full ("Galaxy Tab S9", "Pixel 7a").
+LINES = ["Pixel", "Galaxy", "Galaxy Tab", "Echo", "Surface", "ThinkPad", "Kindle", "Switch", "Xperia", "Zenbook",
+         "Yoga", "Aspire", "Inspiron", "Moto", "Watch", "Buds", "Fire", "Legion", "Spectre", "Envy"]
+MODELS = ["", "", "2", "3", "7a", "8", "8 Pro", "S9", "S23 Ultra", "Plus", "Max", "Go", "Lite", "X1", "Gen 2", "Fold 5", "mini", "Air"]
+# Everyday words that are also product names: in these clauses they are not entities.
+DISTRACTORS_BAD = ["there is an echo on every call", "the surface scratches easily", "I had to switch back to my old phone",
+                   "the fire alarm app keeps going off", "it goes dead when I switch apps"]
+DISTRACTORS_GOOD = ["the switch from my old laptop was painless", "the ring light is handy", "the surface feels smooth",
+                    "the echo cancellation on calls is excellent"]
+GOOD += DISTRACTORS_GOOD
+BAD += DISTRACTORS_BAD
+
+
+def product(rng):
+    """A product name: one of the known ones, or a product line with a model."""
+    if rng.random() < 0.45:
+        return rng.choice(PRODUCTS)
+    return (rng.choice(LINES) + " " + rng.choice(MODELS)).strip()
+
+
+def mention(rng, name):
+    """How people type names: mostly as written, sometimes lowercase."""
+    return name.lower() if rng.random() < 0.12 else name
+
+
+def review_examples(rng, count):
+    """(text, [(start, end, label)], category) for product reviews with realistic overlap."""
+    rows, seen = [], set()
+    while len(rows) < count:
+        p = mention(rng, product(rng))
+        c = rng.choice(COMPANIES)
+        kind = rng.choices(["praise", "complaint", "mixed_good", "mixed_bad", "question", "rhetorical", "plain_ask", "service"],
+                           weights=[20, 20, 10, 14, 14, 7, 6, 9])[0]
+        if kind == "praise":
+            template, category = rng.choice(["Love my {p}, " + rng.choice(GOOD) + ".", "The {p} is great: " + rng.choice(GOOD) + ".",
+                                             upper_first(rng.choice(GOOD)) + " on the {p}.", "Got the {p} from {c} and " + rng.choice(GOOD) + "."]), "PRAISE"
+        elif kind == "complaint":
+            template, category = rng.choice(["My {p} is a letdown, " + rng.choice(BAD) + ".", upper_first(rng.choice(BAD)) + " on my {p}.",
+                                             "Bought the {p} at {c} and " + rng.choice(BAD) + ".", "Avoid the {p}: " + rng.choice(BAD) + "."]), "COMPLAINT"
+        elif kind == "mixed_good":
+            # Mostly happy with one flaw: most annotators say praise.
+            template = "The {p} is great, " + rng.choice(GOOD) + ", though " + rng.choice(BAD) + "."
+            category = "PRAISE" if rng.random() < 0.75 else "COMPLAINT"
+        elif kind == "mixed_bad":
+            # A good word, then the problem that matters.
+            template = rng.choice(["I wanted to like the {p} and " + rng.choice(GOOD) + ", but " + rng.choice(BAD) + ".",
+                                   "Sure, " + rng.choice(GOOD) + ", but " + rng.choice(BAD) + " on my {p}."])
+            category = "COMPLAINT" if rng.random() < 0.8 else "PRAISE"
+        elif kind == "question":
+            template, category = upper_first(rng.choice(ASKS)) + "?", "QUESTION"
+        elif kind == "rhetorical":
+            template = upper_first(rng.choice(RHETORICAL)) + rng.choice(["?", "??", "?!"])
+            category = "COMPLAINT" if rng.random() < 0.7 else "QUESTION"
+        elif kind == "plain_ask":
+            template = upper_first(rng.choice(PLAIN_ASKS)) + rng.choice([".", "", " - any ideas."])
+            category = "QUESTION" if rng.random() < 0.8 else "COMPLAINT"
+        else:
+            good = rng.random() < 0.5
+            template = "Ordered the {p}. " + upper_first(rng.choice(SERVICE_GOOD if good else SERVICE_BAD)) + "."
+            category = "PRAISE" if good else "COMPLAINT"
+        opener = rng.choice(OPENERS)
+        if opener and not template.startswith(("How", "Why", "Who", "I ", "{")):
+            template = opener + template[0].lower() + template[1:]
+        if rng.random() < 0.08:
+            # A second annotator's reading.
+            category = rng.choice([x for x in ["PRAISE", "COMPLAINT", "QUESTION"] if x != category])
+        text, text_spans = fill(template, {"p": (p, "PRODUCT"), "c": (c, "ORG")})
+        if rng.random() < 0.05 and text_spans:
+            # A mention the annotator missed.
+            text_spans = text_spans[1:]
+        elif rng.random() < 0.04 and text_spans and " " in text[text_spans[0][0]:text_spans[0][1]]:
+            # A span one word short ("Galaxy" of "Galaxy S9"), as hurried annotators leave them.
+            start, end, label = text_spans[0]
+            text_spans = [(start, text.index(" ", start), label)] + text_spans[1:]
+        if text not in seen:
+            seen.add(text)
+            rows.append((text, text_spans, category))
+    return rows
 
 
 def tokenize(texts, tool):
@@ -151,18 +246,6 @@ def fashion_examples(rng, count):
     return texts, spans
 
 
-def review_examples(rng, count):
-    rows, seen = [], set()
-    while len(rows) < count:
-        category = rng.choice(sorted(REVIEWS))
-        text, text_spans = fill(rng.choice(REVIEWS[category]), {
-            "p": (rng.choice(PRODUCTS), "PRODUCT"), "c": (rng.choice(COMPANIES), "ORG")})
-        if text not in seen:
-            seen.add(text)
-            rows.append((text, text_spans, category))
-    return rows
-
-
 def write(path, tasks):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w", encoding="utf-8", newline="\n") as f:
@@ -186,11 +269,11 @@ def main():
     write(os.path.join(SAMPLES, "ner-fashion", "data", "fashion_eval.jsonl"), tasks[300:])
 
     # (b) ner-textcat: product reviews with PRODUCT/ORG spans, and the same texts classified (choice).
-    rows = review_examples(rng, 300)
+    rows = review_examples(rng, 600)
     tokens = tokenize([r[0] for r in rows], args.tool)
     write(os.path.join(SAMPLES, "ner-textcat", "data", "reviews_ner.jsonl"),
           [ner_task(text, s, k, rng) for (text, s, _), k in zip(rows, tokens)])
-    options = [{"id": c, "text": c.capitalize()} for c in sorted(REVIEWS)]
+    options = [{"id": c, "text": c} for c in ["COMPLAINT", "PRAISE", "QUESTION"]]
     choice_tasks = []
     for text, _, category in rows:
         input_hash, task_hash = task_hashes(text, "choice")
