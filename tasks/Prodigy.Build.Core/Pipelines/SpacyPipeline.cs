@@ -77,7 +77,12 @@ public sealed class SpacyPipeline
     }
 
     /// <summary>Loads a pipeline folder; errors are <see cref="SpacyPipelineException"/>s naming the file.</summary>
-    public static SpacyPipeline Load(string directory)
+    /// <param name="directory">The folder (or a package folder with one pipeline inside).</param>
+    /// <param name="vectors">
+    /// Word vectors already in memory to use in place of the folder's <c>vocab/vectors</c> (the trainer's
+    /// evaluation folders are written without them): the table is not read, or held, a second time.
+    /// </param>
+    public static SpacyPipeline Load(string directory, SpacyVectors? vectors = null)
     {
         directory = ResolvePackageFolder(Path.GetFullPath(directory));
         var configPath = Path.Combine(directory, "config.cfg");
@@ -94,6 +99,10 @@ public sealed class SpacyPipeline
         }
 
         var vocab = SpacyVocab.Read(vocabDirectory);
+        if (vectors is not null)
+        {
+            vocab = new SpacyVocab { Strings = vocab.Strings, Lookups = vocab.Lookups, Vectors = vectors };
+        }
         var tokenizerPath = Path.Combine(directory, "tokenizer");
         if (!File.Exists(tokenizerPath))
         {

@@ -412,14 +412,18 @@ public sealed class SpacyPipelinePlan
     /// <param name="meta">meta.json.</param>
     /// <param name="tokenizerMsgPack">The tokenizer file.</param>
     /// <param name="otherFiles">Files to write beside spaCy's (relative path, bytes), in the same swap.</param>
-    public void Write(string directory, string configText, JsonObject meta, byte[] tokenizerMsgPack, IReadOnlyList<KeyValuePair<string, byte[]>>? otherFiles = null)
+    /// <param name="withVectors">
+    /// False: <c>vocab/</c> gets an empty vectors table, for a folder that is only loaded back with the
+    /// vectors in memory (<see cref="SpacyPipeline.Load(string, SpacyVectors?)"/>): no one reads it as spaCy's.
+    /// </param>
+    public void Write(string directory, string configText, JsonObject meta, byte[] tokenizerMsgPack, IReadOnlyList<KeyValuePair<string, byte[]>>? otherFiles = null, bool withVectors = true)
     {
         var folder = new SpacyPipelineFolder
         {
             Config = SpacyConfigDocument.Parse(configText),
             Meta = meta,
             Tokenizer = MsgPackReader.Decode(tokenizerMsgPack),
-            Vocab = Vocab,
+            Vocab = withVectors ? Vocab : new SpacyVocab { Strings = Vocab.Strings, Lookups = Vocab.Lookups },
             Components = Components.Select(c => c.ToFiles()).ToList(),
             OtherFiles = otherFiles ?? [],
         };

@@ -486,7 +486,10 @@ public sealed class TrainableSpacyPipeline : IDisposable
     private sealed record SharedTokenVectors(Dictionary<TrainingDoc, int> Starts, Tensor Output);
 
     /// <summary>Writes the pipeline folder with the current weights.</summary>
-    public void Write(string directory, ScoreSet scores, IReadOnlyDictionary<string, double> losses, double? score = null, int? step = null, int? epoch = null)
+    public void Write(string directory, ScoreSet scores, IReadOnlyDictionary<string, double> losses, double? score = null, int? step = null, int? epoch = null) =>
+        Write(directory, scores, losses, score, step, epoch, withVectors: true);
+
+    private void Write(string directory, ScoreSet scores, IReadOnlyDictionary<string, double> losses, double? score, int? step, int? epoch, bool withVectors)
     {
         foreach (var parameters in _parameters.Values)
         {
@@ -508,14 +511,20 @@ public sealed class TrainableSpacyPipeline : IDisposable
             otherFiles.Add(new(ModelDirectory.MetricsFile, System.Text.Encoding.UTF8.GetBytes(metrics.ToJsonString(ModelDirectory.JsonOptions))));
         }
 
-        _plan.Write(directory, _configText, Meta(scores, losses), _tokenizer, otherFiles);
+        _plan.Write(directory, _configText, Meta(scores, losses), _tokenizer, otherFiles, withVectors);
     }
 
-    /// <summary>Writes the folder and loads it with the reader (what evaluation scores).</summary>
+    /// <summary>
+    /// Writes the folder and loads it with the reader (what evaluation scores). The word vectors, which
+    /// training does not change, are neither written nor read again: the reader gets the table in memory
+    /// (a 600 MB table written and read back every evaluation was time and a second copy in memory).
+    /// </summary>
     public SpacyPipeline WriteAndLoad(string directory, ScoreSet scores, IReadOnlyDictionary<string, double> losses)
     {
-        Write(directory, scores, losses);
-        return SpacyPipeline.Load(directory);
+        var vectors = _plan.Vocab.Vectors;
+        var hasVectors = vectors.Rows > 0;
+        Write(directory, scores, losses, null, null, null, withVectors: !hasVectors);
+        return SpacyPipeline.Load(directory, hasVectors ? vectors : null);
     }
 
     /// <summary>spaCy's scores of the loaded folder on the dev examples (their own tokens, as spacy train evaluates).</summary>
