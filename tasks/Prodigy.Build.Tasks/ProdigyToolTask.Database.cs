@@ -76,9 +76,14 @@ public abstract partial class ProdigyToolTask
             }
 
             var dependencies = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+            var onServers = new HashSet<string>(StringComparer.Ordinal);
             foreach (var fields in lines.Skip(1).Select(l => l.Split('\t')))
             {
-                if (fields.Length == 3 && fields[0] == "depends")
+                if (fields.Length == 2 && fields[0] == "server")
+                {
+                    onServers.Add(fields[1]);
+                }
+                else if (fields.Length == 3 && fields[0] == "depends")
                 {
                     (dependencies.TryGetValue(fields[1], out var list) ? list : dependencies[fields[1]] = []).Add(fields[2]);
                 }
@@ -94,6 +99,12 @@ public abstract partial class ProdigyToolTask
                 {
                     Log.LogError(null, "PRD1101", null, ToolAssembly, 0, 0, 0, 0, "{0} db-digest gave no digest for '{1}'.", ToolDisplayName, spec);
                     return null;
+                }
+
+                if (onServers.Contains(spec))
+                {
+                    // On a PostgreSQL or MySQL server: no file can vouch for the digest, so it is not remembered.
+                    continue;
                 }
 
                 cache.RememberDigest(DigestKey(spec, workingDirectory), found.Examples, found.Hash, found.Database,

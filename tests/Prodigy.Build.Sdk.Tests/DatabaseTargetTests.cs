@@ -89,6 +89,40 @@ public sealed class DatabaseTargetTests : IDisposable
         Assert.Contains($"Read {Path.Combine(_project.Directory, "annotations", "team.db")}#insults: 80 task(s)", outcome.Log);
     }
 
+    [SkippableTheory]
+    [InlineData(Prodigy.Build.Core.Prodigy.ProdigyServerKind.PostgreSql)]
+    [InlineData(Prodigy.Build.Core.Prodigy.ProdigyServerKind.MySql)]
+    public void A_dataset_on_a_server_builds_and_only_a_new_annotation_rebuilds_and_no_password_is_written(Prodigy.Build.Core.Prodigy.ProdigyServerKind kind)
+    {
+        using var db = ServerTestDatabase.ForTest(kind);
+        db.AddExamples("fashion", Shared("fashion_brands/fashion_brands_training.jsonl", 60));
+        var settings = db.Settings;
+        var name = kind == Prodigy.Build.Core.Prodigy.ProdigyServerKind.PostgreSql ? "postgresql" : "mysql";
+        var database = kind == Prodigy.Build.Core.Prodigy.ProdigyServerKind.PostgreSql ? "dbname" : "database";
+        var entry = new System.Text.Json.Nodes.JsonObject { ["host"] = settings.Host, ["port"] = settings.Port, [database] = settings.Database, ["user"] = settings.User, ["password"] = db.Password };
+        var config = new System.Text.Json.Nodes.JsonObject { ["db"] = name, ["db_settings"] = new System.Text.Json.Nodes.JsonObject { [name] = entry } };
+        _project.File("prodigy.json", config.ToJsonString()).Item("NerDataset", "fashion", ("Database", "true"));
+
+        var first = _project.Build().ShouldSucceed();
+        Assert.Equal((1, 1), (Runs(first, "db-digest"), first.DataToSpacyRuns));
+        Assert.Contains($"Read {settings.Display}#fashion: 60 task(s), 0 ignored", first.Log);
+
+        // No file can say the server's data is unchanged: the digest is asked for again, the corpus stays.
+        var second = _project.Build().ShouldSucceed();
+        Assert.Equal((1, 0), (Runs(second, "db-digest"), second.DataToSpacyRuns));
+        Assert.Contains("corpus: up to date", second.Messages);
+
+        db.AddExamples("fashion", Shared("fashion_brands/fashion_brands_training.jsonl", 61).Skip(60));
+        var third = _project.Build().ShouldSucceed();
+        Assert.Equal(1, third.DataToSpacyRuns);
+        Assert.Contains(third.Messages, m => m.StartsWith("corpus: rebuilding, ", StringComparison.Ordinal) && m.Contains("#fashion changed", StringComparison.Ordinal));
+
+        // The password is in prodigy.json only: not in the lock file, the hash cache or the log.
+        var obj = Path.Combine(_project.Directory, "obj");
+        var written = Directory.EnumerateFiles(obj, "*", SearchOption.AllDirectories).Where(f => !f.EndsWith(".spacy", StringComparison.Ordinal)).Select(File.ReadAllText);
+        Assert.DoesNotContain(written.Concat([first.Log, second.Log, third.Log]), text => text.Contains(db.Password, StringComparison.Ordinal));
+    }
+
     [Fact]
     public void A_missing_dataset_lists_the_datasets_there_are_and_a_missing_database_is_PRD0102()
     {

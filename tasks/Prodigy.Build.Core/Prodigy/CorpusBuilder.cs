@@ -217,8 +217,9 @@ public sealed class CorpusBuilder(ICorpusLog log)
     // of a db-out export would be; problems point at the database file and the example's position.
     private void ReadDatabaseDataset(DatasetInput dataset, ComponentState state, Dictionary<int, InputState> inputs, CancellationToken cancellationToken)
     {
-        var path = dataset.Path.Length == 0 ? ProdigySettings.Load(Directory.GetCurrentDirectory()).DatabasePath : System.IO.Path.GetFullPath(dataset.Path);
-        using var database = ProdigyDatabase.Open(path);
+        using var database = dataset.Path.Length == 0
+            ? ProdigyDatabase.Connect(ProdigySettings.Load(Directory.GetCurrentDirectory()))
+            : ProdigyDatabase.Open(System.IO.Path.GetFullPath(dataset.Path));
         var rows = database.ReadRows(dataset.Dataset!, cancellationToken).Select(r => new ProdigyTaskReader.RawLine(r.Position, r.Content));
         int tasks, ignored;
         try

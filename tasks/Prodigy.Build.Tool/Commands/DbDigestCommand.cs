@@ -59,23 +59,33 @@ public sealed class DbDigestCommand : ICommand
             }
 
             var depends = new List<string>();
-            string path;
+            ProdigyDatabase database;
             if (source.Database is null)
             {
                 var settings = ProdigySettings.Load(workingDirectory);
                 depends.AddRange(settings.ConsultedFiles);
-                path = settings.DatabasePath;
+                database = ProdigyDatabase.Connect(settings);
             }
             else
             {
-                path = Path.GetFullPath(source.Database, workingDirectory);
+                database = ProdigyDatabase.Open(Path.GetFullPath(source.Database, workingDirectory));
             }
 
-            depends.Add(path);
-            depends.Add(path + "-wal");
-            using var database = ProdigyDatabase.Open(path);
+            using var opened = database;
             var digest = database.Digest(source.Dataset!);
             text.Append(CultureInfo.InvariantCulture, $"dataset\t{spec}\t{digest.Examples}\t{digest.Hash}\t{database.Path}\n");
+            if (database.Server is not null)
+            {
+                // A server's data has no file whose time says it is unchanged: the digest is asked for at every build.
+                text.Append(CultureInfo.InvariantCulture, $"server\t{spec}\n");
+                depends.Clear();
+            }
+            else
+            {
+                depends.Add(database.Path);
+                depends.Add(database.Path + "-wal");
+            }
+
             foreach (var file in depends)
             {
                 text.Append(CultureInfo.InvariantCulture, $"depends\t{spec}\t{file}\n");

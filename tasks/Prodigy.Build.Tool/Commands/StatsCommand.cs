@@ -35,8 +35,9 @@ public sealed class StatsCommand : ICommand
         if (sources.Count == 0)
         {
             var databaseOption = arguments.Get("database");
-            var path = databaseOption is null ? ProdigySettings.Load(workingDirectory).DatabasePath : Path.GetFullPath(databaseOption);
-            using var database = ProdigyDatabase.Open(path);
+            using var database = databaseOption is null
+                ? ProdigyDatabase.Connect(ProdigySettings.Load(workingDirectory))
+                : ProdigyDatabase.Open(Path.GetFullPath(databaseOption));
             await stdout.WriteLineAsync($"Database {database.Path}: {database.Datasets.Count} dataset(s), {database.Sessions.Count} session(s)");
             sources = database.Datasets.Select(name => ProdigyDatasetSource.FromDatabase(name, databaseOption)).ToList();
         }

@@ -69,8 +69,11 @@ public sealed class ProdigySettingsTests : IDisposable
     public void Other_databases_memory_and_broken_json_are_errors_with_their_place()
     {
         _environment["PRODIGY_HOME"] = Home;
-        Write(Path.Combine(Project, "prodigy.json"), """{"db": "postgresql"}""");
+        // A "db" Prodigy has no driver for (postgresql and mysql are servers: ServerDatabaseTests).
+        Write(Path.Combine(Project, "prodigy.json"), """{"db": "mongodb"}""");
         Assert.Equal("PRD2206", Assert.Throws<ProdigyDataException>(Load).Code);
+        Write(Path.Combine(Project, "prodigy.json"), """{"db": "postgresql"}""");
+        Assert.NotNull(Load().Server);
 
         Write(Path.Combine(Project, "prodigy.json"), """{"db_settings": {"sqlite": {"name": ":memory:"}}}""");
         Assert.Equal("PRD2206", Assert.Throws<ProdigyDataException>(Load).Code);

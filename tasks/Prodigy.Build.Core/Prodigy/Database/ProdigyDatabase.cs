@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.IO.Hashing;
+using System.Data.Common;
 using Microsoft.Data.Sqlite;
 
 namespace Prodigy.Build.Core.Prodigy;
@@ -43,18 +44,44 @@ public sealed class ProdigyDatabase : IDisposable
     private const int SqliteCorrupt = 11;
     private const int SqliteNotADatabase = 26;
 
-    private readonly SqliteConnection _connection;
+    private readonly DbConnection _connection;
     private readonly ProdigyDatabaseOptions _options;
 
-    private ProdigyDatabase(string path, SqliteConnection connection, ProdigyDatabaseOptions options)
+    private ProdigyDatabase(string path, DbConnection connection, ProdigyDatabaseOptions options, ProdigyServerSettings? server = null)
     {
         Path = path;
         _connection = connection;
         _options = options;
+        Server = server;
     }
 
-    /// <summary>The database file.</summary>
+    /// <summary>The database file; for a server, its <see cref="ProdigyServerSettings.Display"/> (no password).</summary>
     public string Path { get; }
+
+    /// <summary>The PostgreSQL or MySQL server; null for a SQLite file.</summary>
+    public ProdigyServerSettings? Server { get; }
+
+    /// <summary>
+    /// Opens a Prodigy database on a PostgreSQL or MySQL/MariaDB server (read only: nothing is written)
+    /// and checks that it has Prodigy's tables. A server that cannot be reached within its connect
+    /// timeout, or refuses the login, is PRD2207 naming the host and database (never the password).
+    /// </summary>
+    public static ProdigyDatabase OpenServer(ProdigyServerSettings server, ProdigyDatabaseOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        DbConnection connection = server.Kind == ProdigyServerKind.PostgreSql
+            ? new Npgsql.NpgsqlConnection(server.ConnectionString())
+            : new MySqlConnector.MySqlConnection(server.ConnectionString());
+        var query = server.Kind == ProdigyServerKind.PostgreSql
+            ? "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_name IN ('dataset', 'example', 'link')"
+            : "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name IN ('dataset', 'example', 'link')";
+        return new ProdigyDatabase(server.Display, connection, options ?? ProdigyDatabaseOptions.Default, server)
+            .RequireProdigyTables(query, "this database", "Check db_settings in prodigy.json: the database Prodigy writes to.");
+    }
+
+    /// <summary>The database <paramref name="settings"/> name: Prodigy's SQLite file or its server.</summary>
+    public static ProdigyDatabase Connect(ProdigySettings settings, ProdigyDatabaseOptions? options = null) =>
+        settings.Server is { } server ? OpenServer(server, options) : Open(settings.DatabasePath, options);
 
     /// <summary>Opens a Prodigy database file read-only and checks that it has Prodigy's tables.</summary>
     public static ProdigyDatabase Open(string path, ProdigyDatabaseOptions? options = null)
@@ -76,18 +103,22 @@ public sealed class ProdigyDatabase : IDisposable
             Pooling = false,
             DefaultTimeout = Math.Max(1, (options ?? ProdigyDatabaseOptions.Default).BusyTimeoutSeconds),
         }.ToString());
-        var database = new ProdigyDatabase(full, connection, options ?? ProdigyDatabaseOptions.Default);
+        return new ProdigyDatabase(full, connection, options ?? ProdigyDatabaseOptions.Default).RequireProdigyTables(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('dataset', 'example', 'link')",
+            "this SQLite file",
+            "Point Database/ProdigyDatabase at the file Prodigy writes (prodigy.db).");
+    }
+
+    /// <summary>Opens the connection and checks that Prodigy's three tables are there (PRD2202 if not); disposes itself on failure.</summary>
+    private ProdigyDatabase RequireProdigyTables(string query, string what, string hint)
+    {
         try
         {
-            database.Run(() =>
+            Run(() =>
             {
-                if (connection.State != System.Data.ConnectionState.Open)
-                {
-                    connection.Open();
-                }
-
-                using var command = connection.CreateCommand();
-                command.CommandText = "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('dataset', 'example', 'link')";
+                EnsureOpen();
+                using var command = _connection.CreateCommand();
+                command.CommandText = query;
                 using var reader = command.ExecuteReader();
                 var tables = new HashSet<string>(StringComparer.Ordinal);
                 while (reader.Read())
@@ -99,8 +130,8 @@ public sealed class ProdigyDatabase : IDisposable
                 if (missing.Count > 0)
                 {
                     throw new ProdigyDataException("PRD2202",
-                        $"this SQLite file is not a Prodigy database: it has no table{(missing.Count == 1 ? "" : "s")} {string.Join(", ", missing.Select(t => "'" + t + "'"))}. Point Database/ProdigyDatabase at the file Prodigy writes (prodigy.db).",
-                        full);
+                        $"{what} is not a Prodigy database: it has no table{(missing.Count == 1 ? "" : "s")} {string.Join(", ", missing.Select(t => "'" + t + "'"))}. {hint}",
+                        Path);
                 }
 
                 return 0;
@@ -108,11 +139,11 @@ public sealed class ProdigyDatabase : IDisposable
         }
         catch
         {
-            connection.Dispose();
+            _connection.Dispose();
             throw;
         }
 
-        return database;
+        return this;
     }
 
     /// <summary>
@@ -120,7 +151,7 @@ public sealed class ProdigyDatabase : IDisposable
     /// <c>db_settings</c>, <c>PRODIGY_HOME</c>): the counterpart of Prodigy's <c>connect()</c>.
     /// </summary>
     public static ProdigyDatabase Connect(string? workingDirectory = null, ProdigyDatabaseOptions? options = null) =>
-        Open(ProdigySettings.Load(workingDirectory ?? Directory.GetCurrentDirectory()).DatabasePath, options);
+        Connect(ProdigySettings.Load(workingDirectory ?? Directory.GetCurrentDirectory()), options);
 
     /// <summary>The datasets (not the session datasets), oldest first, as Prodigy lists them.</summary>
     public IReadOnlyList<string> Datasets => Names(session: false);
@@ -156,16 +187,17 @@ public sealed class ProdigyDatabase : IDisposable
             var chunk = Run(() =>
             {
                 using var command = _connection.CreateCommand();
+                // The chunk's links first, then their examples by primary key: a planner without
+                // statistics (a fresh PostgreSQL table) would otherwise scan every example per chunk.
                 command.CommandText = """
                     SELECT l.id, e.id, e.input_hash, e.task_hash, e.content
-                    FROM link AS l JOIN example AS e ON e.id = l.example_id
-                    WHERE l.dataset_id = $dataset AND l.id > $after
+                    FROM (SELECT id, example_id FROM link WHERE dataset_id = @dataset AND id > @after ORDER BY id LIMIT @limit) AS l
+                    JOIN example AS e ON e.id = l.example_id
                     ORDER BY l.id
-                    LIMIT $limit
                     """;
-                command.Parameters.AddWithValue("$dataset", datasetId);
-                command.Parameters.AddWithValue("$after", afterLink);
-                command.Parameters.AddWithValue("$limit", Math.Max(1, _options.ChunkSize));
+                Parameter(command, "@dataset", datasetId);
+                Parameter(command, "@after", afterLink);
+                Parameter(command, "@limit", Math.Max(1, _options.ChunkSize));
                 using var reader = command.ExecuteReader();
                 var rows = new List<ProdigyDatabaseRow>();
                 while (reader.Read())
@@ -206,10 +238,10 @@ public sealed class ProdigyDatabase : IDisposable
             command.CommandText = """
                 SELECT e.input_hash, e.task_hash, length(e.content)
                 FROM link AS l JOIN example AS e ON e.id = l.example_id
-                WHERE l.dataset_id = $dataset
+                WHERE l.dataset_id = @dataset
                 ORDER BY l.id
                 """;
-            command.Parameters.AddWithValue("$dataset", datasetId);
+            Parameter(command, "@dataset", datasetId);
             using var reader = command.ExecuteReader();
             var hash = new XxHash128();
             Span<byte> buffer = stackalloc byte[24];
@@ -229,7 +261,7 @@ public sealed class ProdigyDatabase : IDisposable
 
     public void Dispose() => _connection.Dispose();
 
-    private static long Int64Or0(SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? 0 : reader.GetInt64(ordinal);
+    private static long Int64Or0(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? 0 : reader.GetInt64(ordinal);
 
     private long RequireDataset(string dataset)
     {
@@ -252,8 +284,8 @@ public sealed class ProdigyDatabase : IDisposable
     private long? DatasetId(string dataset) => Run(() =>
     {
         using var command = _connection.CreateCommand();
-        command.CommandText = "SELECT id FROM dataset WHERE name = $name";
-        command.Parameters.AddWithValue("$name", dataset);
+        command.CommandText = "SELECT id FROM dataset WHERE name = @name";
+        Parameter(command, "@name", dataset);
         var value = command.ExecuteScalar();
         return value is null or DBNull ? (long?)null : Convert.ToInt64(value, CultureInfo.InvariantCulture);
     });
@@ -261,8 +293,8 @@ public sealed class ProdigyDatabase : IDisposable
     private List<string> Names(bool session) => Run(() =>
     {
         using var command = _connection.CreateCommand();
-        command.CommandText = "SELECT name FROM dataset WHERE session = $session ORDER BY created, id";
-        command.Parameters.AddWithValue("$session", session ? 1 : 0);
+        command.CommandText = "SELECT name FROM dataset WHERE session = @session ORDER BY created, id";
+        Parameter(command, "@session", session);
         using var reader = command.ExecuteReader();
         var names = new List<string>();
         while (reader.Read())
@@ -273,6 +305,46 @@ public sealed class ProdigyDatabase : IDisposable
         return names;
     });
 
+    private static void Parameter(DbCommand command, string name, object value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value;
+        command.Parameters.Add(parameter);
+    }
+
+    private void EnsureOpen()
+    {
+        if (_connection.State == System.Data.ConnectionState.Open)
+        {
+            return;
+        }
+
+        if (Server is not { } server)
+        {
+            _connection.Open();
+            return;
+        }
+
+        try
+        {
+            _connection.Open();
+        }
+        catch (Exception e) when (e is DbException or TimeoutException or System.Net.Sockets.SocketException or InvalidOperationException)
+        {
+            // The driver's reason (refused, timed out, authentication failed for user ...) holds no password.
+            throw new ProdigyDataException("PRD2207",
+                $"cannot connect to the Prodigy database {server.Database} on {server.Host}:{server.Port} within {server.ConnectTimeoutSeconds} s: {Reason(e)} Check db_settings.{(server.Kind == ProdigyServerKind.PostgreSql ? "postgresql" : "mysql")} in prodigy.json (or the PG* variables), and that the server is running.",
+                server.Display);
+        }
+    }
+
+    private static string Reason(Exception e)
+    {
+        var message = (e.InnerException is { } inner && e.Message.Contains("exception", StringComparison.OrdinalIgnoreCase) ? inner.Message : e.Message).Trim();
+        return message.EndsWith('.') ? message : message + ".";
+    }
+
     /// <summary>Runs one read; a busy or locked database is tried again, a corrupt one is PRD2201.</summary>
     private T Run<T>(Func<T> read)
     {
@@ -281,11 +353,7 @@ public sealed class ProdigyDatabase : IDisposable
         {
             try
             {
-                if (_connection.State != System.Data.ConnectionState.Open)
-                {
-                    _connection.Open();
-                }
-
+                EnsureOpen();
                 return read();
             }
             catch (SqliteException e) when (e.SqliteErrorCode is SqliteBusy or SqliteLocked)
@@ -305,6 +373,10 @@ public sealed class ProdigyDatabase : IDisposable
                 throw new ProdigyDataException("PRD2201", $"the file is not a readable SQLite database ({e.Message.TrimEnd('.')}). Is it corrupt, or not a Prodigy database at all?", Path);
             }
             catch (SqliteException e)
+            {
+                throw new ProdigyDataException("PRD2201", $"the database cannot be read: {e.Message}", Path);
+            }
+            catch (DbException e) when (Server is not null)
             {
                 throw new ProdigyDataException("PRD2201", $"the database cannot be read: {e.Message}", Path);
             }

@@ -57,7 +57,12 @@ public sealed record ProdigyDatasetSource
     /// <summary>The name an export of it gets: the dataset's name, or the file's name without its extension.</summary>
     public string Name => Dataset ?? Path.GetFileNameWithoutExtension(File!);
 
-    /// <summary>The database file this source reads, resolved (Prodigy's settings when none was given); null for a file.</summary>
+    /// <summary>Opens the database this source reads: the SQLite file given, or the one Prodigy's settings name (a file or a server).</summary>
+    public ProdigyDatabase Open(string workingDirectory, ProdigyDatabaseOptions? options = null) => !IsDatabase
+        ? throw new InvalidOperationException($"{this} is a file, not a database dataset")
+        : Database is null ? ProdigyDatabase.Connect(ProdigySettings.Load(workingDirectory), options) : ProdigyDatabase.Open(Path.GetFullPath(Database, workingDirectory), options);
+
+    /// <summary>The database this source reads, resolved (Prodigy's settings when none was given: a file, or a server's URL without password); null for a file.</summary>
     public string? ResolveDatabase(string workingDirectory) => !IsDatabase
         ? null
         : Database is null ? ProdigySettings.Load(workingDirectory).DatabasePath : Path.GetFullPath(Database, workingDirectory);

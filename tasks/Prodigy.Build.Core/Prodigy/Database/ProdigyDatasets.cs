@@ -48,7 +48,7 @@ public static class ProdigyDatasets
 
     private static IEnumerable<ProdigyExample> ReadDatabase(ProdigyDatasetSource source, string workingDirectory, ProdigyDatabaseOptions? options, CancellationToken cancellationToken)
     {
-        var database = ProdigyDatabase.Open(source.ResolveDatabase(workingDirectory)!, options);
+        var database = source.Open(workingDirectory, options);
         IEnumerable<ProdigyDatabaseRow> rows;
         try
         {

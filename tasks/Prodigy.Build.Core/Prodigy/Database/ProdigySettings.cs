@@ -12,24 +12,28 @@ namespace Prodigy.Build.Core.Prodigy;
 /// </summary>
 public sealed class ProdigySettings
 {
-    private ProdigySettings(string home, string databasePath, IReadOnlyList<string> files)
+    private ProdigySettings(string home, string databasePath, IReadOnlyList<string> files, ProdigyServerSettings? server = null)
     {
         Home = home;
         DatabasePath = databasePath;
         ConsultedFiles = files;
+        Server = server;
     }
+
+    /// <summary>The PostgreSQL or MySQL server of <c>"db": "postgresql"</c> / <c>"mysql"</c>; null for SQLite.</summary>
+    public ProdigyServerSettings? Server { get; }
 
     /// <summary>Prodigy's home folder.</summary>
     public string Home { get; }
 
-    /// <summary>The SQLite file Prodigy would open.</summary>
+    /// <summary>The SQLite file Prodigy would open; for a server, its <see cref="ProdigyServerSettings.Display"/> (no password).</summary>
     public string DatabasePath { get; }
 
     /// <summary>The configuration files that were looked for (present or not): a change to any of them can move the database.</summary>
     public IReadOnlyList<string> ConsultedFiles { get; }
 
     /// <summary>The environment variables that shape the result.</summary>
-    public static IReadOnlyList<string> EnvironmentVariables { get; } = ["PRODIGY_HOME", "PRODIGY_CONFIG", "PRODIGY_CONFIG_OVERRIDES"];
+    public static IReadOnlyList<string> EnvironmentVariables { get; } = ["PRODIGY_HOME", "PRODIGY_CONFIG", "PRODIGY_CONFIG_OVERRIDES", "PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "PGPASSWORD"];
 
     /// <summary>Resolves the settings for a command run in <paramref name="workingDirectory"/>.</summary>
     /// <param name="workingDirectory">Where Prodigy would run (the project folder); local config files and relative paths resolve against it.</param>
@@ -71,10 +75,23 @@ public sealed class ProdigySettings
         }
 
         var db = config.TryGetValue("db", out var dbElement) && dbElement.ValueKind == JsonValueKind.String ? dbElement.GetString()! : "sqlite";
+        if (db is "postgresql" or "mysql")
+        {
+            var kind = db == "postgresql" ? ProdigyServerKind.PostgreSql : ProdigyServerKind.MySql;
+            JsonElement entry = default;
+            if (config.TryGetValue("db_settings", out var all) && all.ValueKind == JsonValueKind.Object)
+            {
+                all.TryGetProperty(db, out entry);
+            }
+
+            var server = ProdigyServerSettings.From(kind, entry, environment, files.LastOrDefault(File.Exists) ?? "PRODIGY_CONFIG_OVERRIDES");
+            return new ProdigySettings(home, server.Display, files, server);
+        }
+
         if (db != "sqlite")
         {
             throw new ProdigyDataException("PRD2206",
-                $"Prodigy is set to use the '{db}' database (\"db\" in prodigy.json); the SDK reads SQLite databases only. Export the dataset with 'prodigy db-out' and declare the file, or point the item's Database metadata at a SQLite file.");
+                $"Prodigy is set to use the '{db}' database (\"db\" in prodigy.json), which is not one Prodigy supports: sqlite, postgresql or mysql.");
         }
 
         JsonElement sqlite = default;
