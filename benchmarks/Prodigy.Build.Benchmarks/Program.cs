@@ -5,6 +5,7 @@ using Prodigy.Build.Benchmarks;
 //        dotnet run -c Release --project benchmarks/Prodigy.Build.Benchmarks -- incremental [--rounds 10] [--gb 1]
 //        dotnet run -c Release --project benchmarks/Prodigy.Build.Benchmarks -- training [--runs name,name] [--seeds 0,1,2] [--trainer path/Prodigy.Build.Trainer.dll]
 //        dotnet run -c Release --project benchmarks/Prodigy.Build.Benchmarks -- pipelines [--threads 1,2] [--passes 5] [--pipelines ner,spancat,textcat,textcat_multilabel]
+//        dotnet run -c Release --project benchmarks/Prodigy.Build.Benchmarks -- databases [--passes 3]   (servers from .ci/database-servers)
 var arguments = args.ToList();
 if (arguments.Count == 0 || arguments[0] is "-h" or "--help")
 {
@@ -13,6 +14,7 @@ if (arguments.Count == 0 || arguments[0] is "-h" or "--help")
     Console.WriteLine("            incremental [--shared DIR] [--rounds 10] [--gb 1]");
     Console.WriteLine("            training [--shared DIR] [--runs fashion_brands-ner-efficiency,...] [--seeds 0,1,2] [--trainer Prodigy.Build.Trainer.dll]");
     Console.WriteLine("            pipelines [--shared DIR] [--threads 1,2] [--passes 5] [--pipelines ner,spancat,textcat,textcat_multilabel]");
+    Console.WriteLine("            databases [--shared DIR] [--passes 3]  (PostgreSQL and MariaDB from PRODIGY_TEST_POSTGRES / PRODIGY_TEST_MYSQL)");
     return arguments.Count == 0 ? 2 : 0;
 }
 
@@ -52,6 +54,9 @@ switch (arguments[0])
             Option("threads", "1,2").Split(',').Select(t => int.Parse(t, System.Globalization.CultureInfo.InvariantCulture)).ToList(),
             int.Parse(Option("passes", "5"), System.Globalization.CultureInfo.InvariantCulture),
             Option("pipelines", string.Join(",", PipelineBenchmark.Pipelines.Select(p => p.Name))).Split(','));
+        return 0;
+    case "databases":
+        DatabaseBenchmark.Run(shared, int.Parse(Option("passes", "3"), System.Globalization.CultureInfo.InvariantCulture));
         return 0;
     case "incremental":
         IncrementalBenchmark.Run(
