@@ -117,10 +117,19 @@ public sealed class DatabaseTargetTests : IDisposable
         Assert.Equal(1, third.DataToSpacyRuns);
         Assert.Contains(third.Messages, m => m.StartsWith("corpus: rebuilding, ", StringComparison.Ordinal) && m.Contains("#fashion changed", StringComparison.Ordinal));
 
+        // A wrong password: PRD2207 naming the server, not the password, and the corpus stays as it was.
+        var corpus = File.ReadAllBytes(Path.Combine(_project.CorpusDir, "train.spacy"));
+        entry["password"] = "wrong-" + db.Password;
+        File.WriteAllText(Path.Combine(_project.Directory, "prodigy.json"), config.ToJsonString());
+        var failed = _project.Build();
+        var error = failed.ShouldFailWith("PRD2207");
+        Assert.Contains($"{settings.Database} on {settings.Host}:{settings.Port}", error.Message, StringComparison.Ordinal);
+        Assert.Equal(corpus, File.ReadAllBytes(Path.Combine(_project.CorpusDir, "train.spacy")));
+
         // The password is in prodigy.json only: not in the lock file, the hash cache or the log.
         var obj = Path.Combine(_project.Directory, "obj");
         var written = Directory.EnumerateFiles(obj, "*", SearchOption.AllDirectories).Where(f => !f.EndsWith(".spacy", StringComparison.Ordinal)).Select(File.ReadAllText);
-        Assert.DoesNotContain(written.Concat([first.Log, second.Log, third.Log]), text => text.Contains(db.Password, StringComparison.Ordinal));
+        Assert.DoesNotContain(written.Concat([first.Log, second.Log, third.Log, failed.Log]), text => text.Contains(db.Password, StringComparison.Ordinal));
     }
 
     [Fact]
