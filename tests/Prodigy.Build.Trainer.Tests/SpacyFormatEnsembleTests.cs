@@ -146,6 +146,33 @@ public sealed class SpacyFormatEnsembleTests(TorchRuntimeFixture fixture, ITestO
     }
 
     [Fact]
+    public void An_ensemble_base_model_given_a_new_label_is_PRD2309_with_spaCys_reason()
+    {
+        Assert.NotNull(fixture.Info);
+        var (settings, text) = TinyData.Config(["textcat"], 20, optimize: SpacyOptimize.Accuracy);
+        var output = Path.Combine(_directory, "base");
+        PipelineTrainer.Train(new TrainingRun { Settings = settings, ConfigText = text, OutputDirectory = output, Log = log.WriteLine }, Data("textcat", 60, 11), Data("textcat", 20, 12));
+        var withNeutral = Data("textcat", 60, 13).Select(e => new Example
+        {
+            Words = e.Words,
+            Spaces = e.Spaces,
+            Norms = e.Norms,
+            Cats = new Dictionary<string, double>(e.Cats) { ["NEUTRAL"] = 0 },
+        }).ToList();
+
+        var error = Assert.Throws<TrainerInputException>(() => PipelineTrainer.Train(
+            new TrainingRun { Settings = settings, ConfigText = text, BaseModel = Path.Combine(output, "model-best"), Log = log.WriteLine }, withNeutral, Data("textcat", 20, 14)));
+
+        Assert.Equal("PRD2309", error.Code);
+        Assert.Contains("E922", error.Message, StringComparison.Ordinal);
+        Assert.Contains("NEGATIVE, POSITIVE", error.Message, StringComparison.Ordinal);
+
+        // The same labels continue.
+        var continued = PipelineTrainer.Train(new TrainingRun { Settings = TinyData.Config(["textcat"], 5, optimize: SpacyOptimize.Accuracy).Settings, ConfigText = TinyData.Config(["textcat"], 5, optimize: SpacyOptimize.Accuracy).Text, BaseModel = Path.Combine(output, "model-best"), Log = log.WriteLine }, Data("textcat", 30, 15), Data("textcat", 10, 16));
+        Assert.False(continued.Cancelled);
+    }
+
+    [Fact]
     public void Training_saves_spaCy_pipelines_whose_cats_the_reader_scores_as_training_did()
     {
         Assert.NotNull(fixture.Info);

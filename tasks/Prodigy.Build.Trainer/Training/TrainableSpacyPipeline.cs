@@ -353,6 +353,15 @@ public sealed class TrainableSpacyPipeline : IDisposable
                 continue;
             }
 
+            if (source.Factory is "textcat" or "textcat_multilabel" && plan.Parameters.Any(p => p.Key == "attention.Q") && value.Shape[0] < parameter.Shape[0])
+            {
+                // spaCy's E922: TextCatEnsemble.v2 cannot be resized, so its labels are fixed once trained.
+                throw new TrainerInputException(
+                    "PRD2309",
+                    $"the base model's {source.Name} is a spacy.TextCatEnsemble.v2 with {value.Shape[0]} label(s) and the data adds more ({parameter.Shape[0]}); an ensemble cannot be given new labels (spaCy raises E922: it cannot be resized). Train it without the base model, keep to the base's labels ({string.Join(", ", source.Labels)}), or use spacy.TextCatBOW.v2, which can be resized",
+                    baseModel);
+            }
+
             throw new TrainerInputException(
                 "PRD2309",
                 $"the base model's {source.Name} {parameter.Key} has the shape ({string.Join(", ", value.Shape)}), the config gives ({string.Join(", ", parameter.Shape)}); train with the base model's sizes or without the base model",
