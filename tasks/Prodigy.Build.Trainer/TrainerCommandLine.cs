@@ -214,8 +214,8 @@ public static class TrainerCommandLine
 
     private static int TrainCurve(Dictionary<string, string> options, Action<string> say, CancellationToken cancellationToken)
     {
-        var samples = IntegerOption(options, "samples", 4, minimum: 1);
-        var seeds = IntegerOption(options, "seeds", 1, minimum: 1);
+        var samples = IntegerOption(options, "samples", 4);
+        var seeds = IntegerOption(options, "seeds", 1);
 
         var (configPath, output, config, settings, trainPath, devPath, device) = LoadTrainingInputs(options, say);
         var train = ReadCorpus(trainPath, settings);
@@ -403,12 +403,11 @@ public static class TrainerCommandLine
 
     private static torch.Device StartTorch(Dictionary<string, string> options, Action<string> say)
     {
-        var gpu = IntegerOption(options, "gpu-id", -1, minimum: -1);
-        int? threads = options.ContainsKey("threads") ? IntegerOption(options, "threads", 0, minimum: 1) : null;
+        var gpu = IntegerOption(options, "gpu-id", -1);
         TorchRuntime.Initialize(gpu >= 0 ? TorchDevice.Cuda : TorchDevice.Cpu, new TorchRuntimeOptions { Log = say });
-        if (threads is { } count)
+        if (options.ContainsKey("threads"))
         {
-            torch.set_num_threads(count);
+            torch.set_num_threads(IntegerOption(options, "threads", 0));
         }
 
         return gpu >= 0 ? new torch.Device(DeviceType.CUDA, gpu) : torch.CPU;
@@ -446,9 +445,10 @@ public static class TrainerCommandLine
         return labels;
     }
 
-    /// <summary>A whole-number option, or <paramref name="fallback"/> when absent; a typo is a usage error naming the option and the value.</summary>
-    internal static int IntegerOption(Dictionary<string, string> options, string name, int fallback, int minimum)
+    /// <summary>A whole-number option (<see cref="NumberOptions"/>), or <paramref name="fallback"/> when absent; a typo is a usage error naming the option and the value.</summary>
+    internal static int IntegerOption(Dictionary<string, string> options, string name, int fallback)
     {
+        var minimum = NumberOptions.First(o => o.Name == name).Minimum;
         if (!options.TryGetValue(name, out var text))
         {
             return fallback;
@@ -495,9 +495,9 @@ public static class TrainerCommandLine
         }
 
         // The numbers first, whatever the command: a typo is reported before any work starts.
-        foreach (var (name, minimum) in NumberOptions)
+        foreach (var (name, _) in NumberOptions)
         {
-            IntegerOption(options, name, 0, minimum);
+            IntegerOption(options, name, 0);
         }
 
         return options;

@@ -109,6 +109,15 @@ internal sealed partial class ServerTestDatabase : IDisposable
         transaction.Commit();
     }
 
+    /// <summary>The prodigy.json a team would write for this database (<paramref name="password"/> in place of the real one, to test a wrong one).</summary>
+    public string ProdigyJson(string? password = null)
+    {
+        var entry = Kind == ProdigyServerKind.PostgreSql
+            ? new System.Text.Json.Nodes.JsonObject { ["host"] = Settings.Host, ["port"] = Settings.Port, ["dbname"] = Settings.Database, ["user"] = Settings.User, ["password"] = password ?? Password }
+            : new System.Text.Json.Nodes.JsonObject { ["host"] = Settings.Host, ["port"] = Settings.Port, ["db"] = Settings.Database, ["user"] = Settings.User, ["passwd"] = password ?? Password };
+        return new System.Text.Json.Nodes.JsonObject { ["db"] = Settings.SettingsName, ["db_settings"] = new System.Text.Json.Nodes.JsonObject { [Settings.SettingsName] = entry } }.ToJsonString();
+    }
+
     public void AddFile(string dataset, string jsonlPath) => AddExamples(dataset, File.ReadLines(jsonlPath).Where(l => l.Trim().Length > 0));
 
     public void Dispose()

@@ -97,11 +97,7 @@ public sealed class DatabaseTargetTests : IDisposable
         using var db = ServerTestDatabase.ForTest(kind);
         db.AddExamples("fashion", Shared("fashion_brands/fashion_brands_training.jsonl", 60));
         var settings = db.Settings;
-        var name = kind == Prodigy.Build.Core.Prodigy.ProdigyServerKind.PostgreSql ? "postgresql" : "mysql";
-        var database = kind == Prodigy.Build.Core.Prodigy.ProdigyServerKind.PostgreSql ? "dbname" : "database";
-        var entry = new System.Text.Json.Nodes.JsonObject { ["host"] = settings.Host, ["port"] = settings.Port, [database] = settings.Database, ["user"] = settings.User, ["password"] = db.Password };
-        var config = new System.Text.Json.Nodes.JsonObject { ["db"] = name, ["db_settings"] = new System.Text.Json.Nodes.JsonObject { [name] = entry } };
-        _project.File("prodigy.json", config.ToJsonString()).Item("NerDataset", "fashion", ("Database", "true"));
+        _project.File("prodigy.json", db.ProdigyJson()).Item("NerDataset", "fashion", ("Database", "true"));
 
         var first = _project.Build().ShouldSucceed();
         Assert.Equal((1, 1), (Runs(first, "db-digest"), first.DataToSpacyRuns));
@@ -119,8 +115,7 @@ public sealed class DatabaseTargetTests : IDisposable
 
         // A wrong password: PRD2207 naming the server, not the password, and the corpus stays as it was.
         var corpus = File.ReadAllBytes(Path.Combine(_project.CorpusDir, "train.spacy"));
-        entry["password"] = "wrong-" + db.Password;
-        File.WriteAllText(Path.Combine(_project.Directory, "prodigy.json"), config.ToJsonString());
+        File.WriteAllText(Path.Combine(_project.Directory, "prodigy.json"), db.ProdigyJson(password: "wrong-" + db.Password));
         var failed = _project.Build();
         var error = failed.ShouldFailWith("PRD2207");
         Assert.Contains($"{settings.Database} on {settings.Host}:{settings.Port}", error.Message, StringComparison.Ordinal);

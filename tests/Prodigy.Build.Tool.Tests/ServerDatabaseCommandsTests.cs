@@ -22,15 +22,7 @@ public sealed class ServerDatabaseCommandsTests : IDisposable
     private static string Datasets => Path.Combine(SharedData.Root, "datasets");
 
     /// <summary>prodigy.json for <paramref name="db"/> in the tool's working folder, as a team configures Prodigy.</summary>
-    private void Configure(ServerTestDatabase db)
-    {
-        var settings = db.Settings;
-        var entry = db.Kind == ProdigyServerKind.PostgreSql
-            ? new JsonObject { ["host"] = settings.Host, ["port"] = settings.Port, ["dbname"] = settings.Database, ["user"] = settings.User, ["password"] = db.Password }
-            : new JsonObject { ["host"] = settings.Host, ["port"] = settings.Port, ["db"] = settings.Database, ["user"] = settings.User, ["passwd"] = db.Password };
-        var name = db.Kind == ProdigyServerKind.PostgreSql ? "postgresql" : "mysql";
-        File.WriteAllText(Path.Combine(_dir, "prodigy.json"), new JsonObject { ["db"] = name, ["db_settings"] = new JsonObject { [name] = entry } }.ToJsonString());
-    }
+    private void Configure(ServerTestDatabase db) => File.WriteAllText(Path.Combine(_dir, "prodigy.json"), db.ProdigyJson());
 
     private async Task<(int ExitCode, string Stdout, string Stderr)> Tool(params string[] args)
     {

@@ -218,7 +218,7 @@ public sealed class CorpusBuilder(ICorpusLog log)
     private void ReadDatabaseDataset(DatasetInput dataset, ComponentState state, Dictionary<int, InputState> inputs, CancellationToken cancellationToken)
     {
         using var database = dataset.Path.Length == 0
-            ? ProdigyDatabase.Connect(ProdigySettings.Load(Directory.GetCurrentDirectory()))
+            ? ProdigyDatabase.Connect()
             : ProdigyDatabase.Open(System.IO.Path.GetFullPath(dataset.Path));
         var rows = database.ReadRows(dataset.Dataset!, cancellationToken).Select(r => new ProdigyTaskReader.RawLine(r.Position, r.Content));
         int tasks, ignored;

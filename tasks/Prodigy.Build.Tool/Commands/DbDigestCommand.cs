@@ -58,30 +58,23 @@ public sealed class DbDigestCommand : ICommand
                 throw new UsageException($"'{spec}' is not a database dataset (db:NAME or db:NAME,DATABASE)");
             }
 
-            var depends = new List<string>();
-            ProdigyDatabase database;
-            if (source.Database is null)
-            {
-                var settings = ProdigySettings.Load(workingDirectory);
-                depends.AddRange(settings.ConsultedFiles);
-                database = ProdigyDatabase.Connect(settings);
-            }
-            else
-            {
-                database = ProdigyDatabase.Open(Path.GetFullPath(source.Database, workingDirectory));
-            }
-
-            using var opened = database;
+            using var database = source.Open(workingDirectory);
             var digest = database.Digest(source.Dataset!);
             text.Append(CultureInfo.InvariantCulture, $"dataset\t{spec}\t{digest.Examples}\t{digest.Hash}\t{database.Path}\n");
+            var depends = new List<string>();
             if (database.Server is not null)
             {
                 // A server's data has no file whose time says it is unchanged: the digest is asked for at every build.
                 text.Append(CultureInfo.InvariantCulture, $"server\t{spec}\n");
-                depends.Clear();
             }
             else
             {
+                // The file, and for Prodigy's own database the prodigy.json files that locate it.
+                if (source.Database is null)
+                {
+                    depends.AddRange(ProdigySettings.Load(workingDirectory).ConsultedFiles);
+                }
+
                 depends.Add(database.Path);
                 depends.Add(database.Path + "-wal");
             }

@@ -36,7 +36,7 @@ public sealed class StatsCommand : ICommand
         {
             var databaseOption = arguments.Get("database");
             using var database = databaseOption is null
-                ? ProdigyDatabase.Connect(ProdigySettings.Load(workingDirectory))
+                ? ProdigyDatabase.Connect(workingDirectory)
                 : ProdigyDatabase.Open(Path.GetFullPath(databaseOption));
             await stdout.WriteLineAsync($"Database {database.Path}: {database.Datasets.Count} dataset(s), {database.Sessions.Count} session(s)");
             sources = database.Datasets.Select(name => ProdigyDatasetSource.FromDatabase(name, databaseOption)).ToList();

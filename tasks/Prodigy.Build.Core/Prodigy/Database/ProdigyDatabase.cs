@@ -334,7 +334,7 @@ public sealed class ProdigyDatabase : IDisposable
         {
             // The driver's reason (refused, timed out, authentication failed for user ...) holds no password.
             throw new ProdigyDataException("PRD2207",
-                $"cannot connect to the Prodigy database {server.Database} on {server.Host}:{server.Port} within {server.ConnectTimeoutSeconds} s: {Reason(e)} Check db_settings.{(server.Kind == ProdigyServerKind.PostgreSql ? "postgresql" : "mysql")} in prodigy.json (or the PG* variables), and that the server is running.",
+                $"cannot connect to the Prodigy database {server.Database} on {server.Host}:{server.Port} within {server.ConnectTimeoutSeconds} s: {Reason(e)} Check db_settings.{server.SettingsName} in prodigy.json (or the PG* variables), and that the server is running.",
                 server.Display);
         }
     }

@@ -60,7 +60,7 @@ public sealed record ProdigyDatasetSource
     /// <summary>Opens the database this source reads: the SQLite file given, or the one Prodigy's settings name (a file or a server).</summary>
     public ProdigyDatabase Open(string workingDirectory, ProdigyDatabaseOptions? options = null) => !IsDatabase
         ? throw new InvalidOperationException($"{this} is a file, not a database dataset")
-        : Database is null ? ProdigyDatabase.Connect(ProdigySettings.Load(workingDirectory), options) : ProdigyDatabase.Open(Path.GetFullPath(Database, workingDirectory), options);
+        : Database is null ? ProdigyDatabase.Connect(workingDirectory, options) : ProdigyDatabase.Open(Path.GetFullPath(Database, workingDirectory), options);
 
     /// <summary>The database this source reads, resolved (Prodigy's settings when none was given: a file, or a server's URL without password); null for a file.</summary>
     public string? ResolveDatabase(string workingDirectory) => !IsDatabase

@@ -54,8 +54,11 @@ public sealed class ProdigyServerSettings
     /// <summary>Whether a password was given (it is not shown anywhere).</summary>
     public bool HasPassword => !string.IsNullOrEmpty(_password);
 
+    /// <summary>Prodigy's name of the backend: the <c>"db"</c> value and the <c>db_settings</c> key (<c>postgresql</c>, <c>mysql</c>).</summary>
+    public string SettingsName => NameOf(Kind);
+
     /// <summary>The server and database as a URL without the password, e.g. <c>postgresql://prodigy@db.internal:5432/annotations</c>: what logs, lock files and errors show.</summary>
-    public string Display => $"{(Kind == ProdigyServerKind.PostgreSql ? "postgresql" : "mysql")}://{(User is null ? "" : User + "@")}{Host}:{Port.ToString(CultureInfo.InvariantCulture)}/{Database}";
+    public string Display => $"{SettingsName}://{(User is null ? "" : User + "@")}{Host}:{Port.ToString(CultureInfo.InvariantCulture)}/{Database}";
 
     public override string ToString() => Display;
 
@@ -108,7 +111,7 @@ public sealed class ProdigyServerSettings
                         JsonValueKind.String => value.GetString(),
                         JsonValueKind.Number => value.GetRawText(),
                         JsonValueKind.Null => null,
-                        _ => throw new ProdigyDataException("PRD2205", $"db_settings.{Name(kind)}.{key} must be a string or a number, found {value.ValueKind}.", origin),
+                        _ => throw new ProdigyDataException("PRD2205", $"db_settings.{NameOf(kind)}.{key} must be a string or a number, found {value.ValueKind}.", origin),
                     };
                 }
             }
@@ -145,7 +148,7 @@ public sealed class ProdigyServerSettings
         var port = defaultPort;
         if (portText is not null && (!int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out port) || port is < 1 or > 65535))
         {
-            throw new ProdigyDataException("PRD2205", $"db_settings.{Name(kind)}.port '{portText}' is not a port number (1-65535).", origin);
+            throw new ProdigyDataException("PRD2205", $"db_settings.{NameOf(kind)}.port '{portText}' is not a port number (1-65535).", origin);
         }
 
         // psycopg2's and pymysql's connect_timeout (seconds); 10 when not given, so a wrong host fails a build in bounded time.
@@ -153,11 +156,18 @@ public sealed class ProdigyServerSettings
         var timeout = 10;
         if (timeoutText is not null && (!int.TryParse(timeoutText, NumberStyles.None, CultureInfo.InvariantCulture, out timeout) || timeout < 1))
         {
-            throw new ProdigyDataException("PRD2205", $"db_settings.{Name(kind)}.connect_timeout '{timeoutText}' is not a number of seconds (1 or more).", origin);
+            throw new ProdigyDataException("PRD2205", $"db_settings.{NameOf(kind)}.connect_timeout '{timeoutText}' is not a number of seconds (1 or more).", origin);
         }
 
         return new ProdigyServerSettings(kind, host, port, database, user, password, timeout);
     }
 
-    private static string Name(ProdigyServerKind kind) => kind == ProdigyServerKind.PostgreSql ? "postgresql" : "mysql";
+    /// <summary>The backend of a <c>"db"</c> value, if it names a server.</summary>
+    public static bool TryParseKind(string db, out ProdigyServerKind kind)
+    {
+        kind = db == "mysql" ? ProdigyServerKind.MySql : ProdigyServerKind.PostgreSql;
+        return db is "postgresql" or "mysql";
+    }
+
+    private static string NameOf(ProdigyServerKind kind) => kind == ProdigyServerKind.PostgreSql ? "postgresql" : "mysql";
 }

@@ -75,9 +75,8 @@ public sealed class ProdigySettings
         }
 
         var db = config.TryGetValue("db", out var dbElement) && dbElement.ValueKind == JsonValueKind.String ? dbElement.GetString()! : "sqlite";
-        if (db is "postgresql" or "mysql")
+        if (ProdigyServerSettings.TryParseKind(db, out var kind))
         {
-            var kind = db == "postgresql" ? ProdigyServerKind.PostgreSql : ProdigyServerKind.MySql;
             JsonElement entry = default;
             if (config.TryGetValue("db_settings", out var all) && all.ValueKind == JsonValueKind.Object)
             {
