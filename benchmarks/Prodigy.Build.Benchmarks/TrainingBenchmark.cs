@@ -70,7 +70,7 @@ internal static class TrainingBenchmark
                     var (seconds, peakKb, log) = RunTrainer(trainer, ["train", "--config", configFile, "--train", Path.Combine(corpus, "train.spacy"), "--dev", Path.Combine(corpus, "dev.spacy"), "--output", Path.Combine(folder, "model")]);
                     File.WriteAllText(Path.Combine(folder, "train.log"), log);
                     var metrics = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "model", "metrics.json")))!;
-                    results.Add(((double)metrics["score"]! * 100, $"{metrics["best_step"]} / {metrics["steps"]}", seconds, peakKb));
+                    results.Add(((double)metrics["score"]! * 100, $"{metrics["best_step"]} / {metrics["final_step"]}", seconds, peakKb));
                     if (seed == seeds[0])
                     {
                         // Inference: model-best over the dev corpus, as spaCy's "speed" (words/s of nlp.evaluate).

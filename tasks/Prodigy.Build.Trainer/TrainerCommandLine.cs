@@ -181,6 +181,8 @@ public static class TrainerCommandLine
             ["score"] = result.BestScore,
             ["best_step"] = result.BestStep,
             ["steps"] = result.Steps,
+            // spaCy numbers steps from 0: the last update's number, as its log's last row shows it.
+            ["final_step"] = Math.Max(0, result.Steps - 1),
             ["epochs"] = result.Epochs,
             ["seconds"] = Math.Round(result.Seconds, 3),
             ["cancelled"] = result.Cancelled,

@@ -23,6 +23,15 @@ public class PythonRandomTests
     }
 
     [Fact]
+    public void RandomAndUniformMatchPython()
+    {
+        // random.seed(0); [random.random() for _ in range(3)], then random.uniform(50, 200) as Parser.update draws it
+        var random = new PythonRandom(0);
+        Assert.Equal([0.8444218515250481, 0.7579544029403025, 0.420571580830845], new[] { random.NextDouble(), random.NextDouble(), random.NextDouble() });
+        Assert.Equal(50 + (150 * 0.25891675029296335), random.Uniform(50, 200));
+    }
+
+    [Fact]
     public void LargeSeedsUseAllTheirWords()
     {
         // random.Random(2**40 + 5).getrandbits(32)

@@ -1,4 +1,5 @@
 using Prodigy.Build.Core.Pipelines;
+using Prodigy.Build.Core.Text;
 using Prodigy.Build.Trainer.Data;
 using Prodigy.Build.Trainer.Model.SpacyFormat;
 using Prodigy.Build.Trainer.Scoring;
@@ -29,11 +30,12 @@ public sealed class SpacyFormatTrainerTests(TorchRuntimeFixture fixture, ITestOu
         var docs = train.Select(TrainingDoc.From).ToList();
         using var optimizer = new AdamOptimizer(model.TrainableParameters, settings.Loop);
         var random = new Random(0);
+        var python = new PythonRandom(0);
         for (var step = 0; step < steps; step++)
         {
             optimizer.ZeroGrad();
             using var scope = torch.NewDisposeScope();
-            model.Update(docs.Skip((step * 16) % docs.Count).Take(16).ToList(), 0.1, random);
+            model.Update(docs.Skip((step * 16) % docs.Count).Take(16).ToList(), 0.1, python, random);
             optimizer.Step();
         }
 
@@ -53,7 +55,7 @@ public sealed class SpacyFormatTrainerTests(TorchRuntimeFixture fixture, ITestOu
         Dictionary<string, double> losses;
         using (var scope = torch.NewDisposeScope())
         {
-            losses = model.Update(docs.Take(16).ToList(), 0.1, new Random(1));
+            losses = model.Update(docs.Take(16).ToList(), 0.1, new PythonRandom(1), new Random(1));
         }
 
         Assert.Equal(before + 1, encoder.Runs);
@@ -269,7 +271,7 @@ public sealed class SpacyFormatTrainerTests(TorchRuntimeFixture fixture, ITestOu
         {
             optimizer.ZeroGrad();
             using var scope = torch.NewDisposeScope();
-            Assert.DoesNotContain("tok2vec", model.Update(docs, 0.1, new Random(step)).Keys);
+            Assert.DoesNotContain("tok2vec", model.Update(docs, 0.1, new PythonRandom(step), new Random(step)).Keys);
             optimizer.Step();
         }
 
@@ -299,13 +301,13 @@ public sealed class SpacyFormatTrainerTests(TorchRuntimeFixture fixture, ITestOu
         double Objective()
         {
             using var scope = torch.NewDisposeScope();
-            parser.Update(docs, (_, _) => tokvecs, train: false, 0, new Random(1));
+            parser.Update(docs, (_, _) => tokvecs, train: false, 0, new PythonRandom(1), new Random(1));
             return parser.LastObjective;
         }
 
         using (var scope = torch.NewDisposeScope())
         {
-            parser.Update(docs, (_, _) => tokvecs, train: false, 0, new Random(1))!.Value.Surrogate.backward();
+            parser.Update(docs, (_, _) => tokvecs, train: false, 0, new PythonRandom(1), new Random(1))!.Value.Surrogate.backward();
         }
 
         var checkedEntries = 0;
@@ -353,7 +355,7 @@ public sealed class SpacyFormatTrainerTests(TorchRuntimeFixture fixture, ITestOu
         var annotated = new Example { Words = words, Spaces = words.Select(_ => false).ToArray(), Norms = words, Entities = [], EntityMissing = Enumerable.Repeat(true, 5).ToArray() };
 
         Assert.False(parser.HasGold(textcatOnly));
-        Assert.Null(parser.Update([TrainingDoc.From(textcatOnly)], (_, _) => throw new InvalidOperationException("no document needs the encoder"), train: true, 0.1, new Random(0)));
+        Assert.Null(parser.Update([TrainingDoc.From(textcatOnly)], (_, _) => throw new InvalidOperationException("no document needs the encoder"), train: true, 0.1, new PythonRandom(0), new Random(0)));
         Assert.True(parser.HasGold(annotated));
         Assert.Equal(BiluoTransitionSystem.Out, parser.Gold(annotated).Moves[1]);
     }

@@ -2,9 +2,10 @@ namespace Prodigy.Build.Core.Text;
 
 /// <summary>
 /// CPython's <c>random.Random</c> (MT19937, seeded as <c>random.Random(int)</c> seeds it) for the
-/// operations a train/evaluation split needs: <c>getrandbits</c> and <c>shuffle</c>. With the same
-/// seed it yields the same permutation as Python, so a split made here equals one made by spaCy
-/// or Prodigy tooling that shuffles with Python's generator.
+/// operations a train/evaluation split and spaCy's training loop need: <c>getrandbits</c>, <c>random</c>,
+/// <c>uniform</c> and <c>shuffle</c>. With the same seed it yields the same numbers as Python, so a split
+/// made here equals one made by Prodigy tooling, and a training run shuffles its examples (and cuts its
+/// parser's documents) in the order <c>spacy train</c> does after <c>fix_random_seed</c>.
 /// </summary>
 public sealed class PythonRandom
 {
@@ -116,6 +117,17 @@ public sealed class PythonRandom
 
         return (int)r;
     }
+
+    /// <summary>Python's <c>random()</c>: a double in [0, 1) from 53 bits of two outputs (random_random).</summary>
+    public double NextDouble()
+    {
+        var high = NextUInt32() >> 5;
+        var low = NextUInt32() >> 6;
+        return ((high * 67108864.0) + low) * (1.0 / 9007199254740992.0);
+    }
+
+    /// <summary>Python's <c>uniform(a, b)</c>: <c>a + (b - a) * random()</c>.</summary>
+    public double Uniform(double a, double b) => a + ((b - a) * NextDouble());
 
     /// <summary>Python's <c>shuffle(x)</c>, in place.</summary>
     public void Shuffle<T>(IList<T> items)

@@ -39,8 +39,8 @@ public sealed record LoopSettings(
     double L2,
     bool L2IsWeightDecay,
     double GradClip,
-    int BatchStart,
-    int BatchStop,
+    double BatchStart,
+    double BatchStop,
     double BatchCompound,
     double BatchTolerance,
     bool DiscardOversize);
@@ -155,8 +155,7 @@ public sealed record TrainingSettings(
             throw new TrainingConfigException(config.Path, $"[{batcher}] @batchers = \"{batch}\": the trainer implements spacy.batch_by_words.v1 only");
         }
 
-        int batchStart, batchStop;
-        double compound;
+        double batchStart, batchStop, compound;
         if (config.HasSection(size))
         {
             var schedule = config.String(size, "@schedules");
@@ -165,13 +164,13 @@ public sealed record TrainingSettings(
                 throw new TrainingConfigException(config.Path, $"[{size}] @schedules = \"{schedule}\": the trainer implements compounding.v1 only");
             }
 
-            batchStart = config.Int(size, "start", 100);
-            batchStop = config.Int(size, "stop", 1000);
+            batchStart = config.Double(size, "start", 100);
+            batchStop = config.Double(size, "stop", 1000);
             compound = config.Double(size, "compound", 1.001);
         }
         else
         {
-            batchStart = batchStop = config.Int(batcher, "size", 1000);
+            batchStart = batchStop = config.Double(batcher, "size", 1000);
             compound = 1.0;
         }
 

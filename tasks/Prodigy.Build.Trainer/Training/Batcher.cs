@@ -4,65 +4,100 @@ using Prodigy.Build.Trainer.Data;
 namespace Prodigy.Build.Trainer.Training;
 
 /// <summary>
-/// spaCy's batch_by_words.v1 with a compounding size: batches of about <c>size</c> words, the size
-/// growing from <c>start</c> by <c>compound</c> per batch up to <c>stop</c>; a batch may run
-/// <c>tolerance</c> over its size; an example longer than the size goes alone (or is dropped with
-/// discard_oversize).
+/// spaCy's <c>batch_by_words.v1</c> (<c>minibatch_by_words</c>) with thinc's <c>compounding.v1</c> size,
+/// decision for decision: a batch takes examples while it stays within the target size; the next ones
+/// that fit in the tolerance margin wait in an overflow that opens the next batch; an example longer than
+/// size + tolerance goes alone (or is dropped with discard_oversize). The target is the schedule's float,
+/// not rounded, and the schedule is one generator for the whole run, as spaCy resolves it once: each
+/// epoch's first batch takes the next size, it does not restart at <c>start</c>.
 /// </summary>
 public sealed class Batcher(LoopSettings settings)
 {
     private double _size = settings.BatchStart;
 
-    public IEnumerable<List<Example>> Batches(IReadOnlyList<Example> examples)
+    public IEnumerable<List<Example>> Batches(IReadOnlyList<Example> examples) => Batches(examples, e => e.Length);
+
+    /// <summary>The batches of <paramref name="items"/>, each item counted as <paramref name="length"/> words.</summary>
+    public IEnumerable<List<T>> Batches<T>(IEnumerable<T> items, Func<T, int> length)
     {
-        var batch = new List<Example>();
-        var words = 0;
         var target = NextSize();
-        foreach (var example in examples)
+        var tolerance = target * settings.BatchTolerance;
+        var batch = new List<T>();
+        var overflow = new List<T>();
+        var batchWords = 0;
+        var overflowWords = 0;
+        foreach (var item in items)
         {
-            var length = Math.Max(example.Length, 1);
-            if (length > target * (1 + settings.BatchTolerance))
+            var words = length(item);
+            if (words > target + tolerance)
             {
                 if (!settings.DiscardOversize)
                 {
-                    yield return [example];
-                    target = NextSize();
+                    yield return [item];
+                }
+            }
+            else if (overflowWords == 0 && batchWords + words <= target)
+            {
+                batch.Add(item);
+                batchWords += words;
+            }
+            else if (batchWords + overflowWords + words <= target + tolerance)
+            {
+                overflow.Add(item);
+                overflowWords += words;
+            }
+            else
+            {
+                if (batch.Count > 0)
+                {
+                    yield return batch;
                 }
 
-                continue;
-            }
-
-            if (words + length > target * (1 + settings.BatchTolerance) && batch.Count > 0)
-            {
-                yield return batch;
-                batch = [];
-                words = 0;
                 target = NextSize();
-            }
+                tolerance = target * settings.BatchTolerance;
+                batch = overflow;
+                batchWords = overflowWords;
+                overflow = [];
+                overflowWords = 0;
+                if (batchWords + words <= target)
+                {
+                    batch.Add(item);
+                    batchWords += words;
+                }
+                else if (batchWords + words <= target + tolerance)
+                {
+                    overflow.Add(item);
+                    overflowWords += words;
+                }
+                else
+                {
+                    if (batch.Count > 0)
+                    {
+                        yield return batch;
+                    }
 
-            batch.Add(example);
-            words += length;
-            if (words >= target)
-            {
-                yield return batch;
-                batch = [];
-                words = 0;
-                target = NextSize();
+                    target = NextSize();
+                    tolerance = target * settings.BatchTolerance;
+                    batch = [item];
+                    batchWords = words;
+                }
             }
         }
 
+        batch.AddRange(overflow);
         if (batch.Count > 0)
         {
             yield return batch;
         }
     }
 
-    private int NextSize()
+    // thinc's compounding.v1: yield clip(curr, start, stop), then curr *= compound.
+    private double NextSize()
     {
-        var size = (int)Math.Round(_size);
-        _size = settings.BatchStart <= settings.BatchStop
-            ? Math.Min(_size * settings.BatchCompound, settings.BatchStop)
-            : Math.Max(_size * settings.BatchCompound, settings.BatchStop);
-        return Math.Max(size, 1);
+        var size = settings.BatchStart <= settings.BatchStop
+            ? Math.Min(_size, settings.BatchStop)
+            : Math.Max(_size, settings.BatchStop);
+        _size *= settings.BatchCompound;
+        return size;
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Prodigy.Build.Core.Text;
 using Prodigy.Build.Trainer.Configuration;
 using Prodigy.Build.Trainer.Data;
 using Prodigy.Build.Trainer.Model;
@@ -105,6 +106,7 @@ public static class PipelineTrainer
         return TrainingLoop.Run(
             run,
             train,
+            new PythonRandom(loop.Seed),
             stopwatch,
             batch =>
             {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Prodigy.Build.Core.Config;
 using Prodigy.Build.Core.Pipelines;
+using Prodigy.Build.Core.Text;
 using Prodigy.Build.Trainer.Data;
 using Prodigy.Build.Trainer.Model.SpacyFormat;
 using TorchSharp;
@@ -40,7 +41,9 @@ public static class SpacyFormatTrainer
         var loop = run.Settings.Loop;
         var stopwatch = Stopwatch.StartNew();
         torch.random.manual_seed(loop.Seed);
-        var random = new Random(loop.Seed);
+        // fix_random_seed seeds Python's generator (shuffles, cut sizes) and numpy's (dropout masks).
+        var python = new PythonRandom(loop.Seed);
+        var masks = new Random(loop.Seed);
         using var model = TrainableSpacyPipeline.Create(run, train);
         using var optimizer = new AdamOptimizer(model.TrainableParameters, loop);
         var devDocs = dev.Select(e => TrainingDoc.ToPipelineDoc(e.Words, e.Spaces, e.Norms)).ToList();
@@ -56,12 +59,13 @@ public static class SpacyFormatTrainer
             return TrainingLoop.Run(
                 run,
                 train,
+                python,
                 stopwatch,
                 batch =>
                 {
                     optimizer.ZeroGrad();
                     using var scope = NewDisposeScope();
-                    var losses = model.Update(batch.Select(e => trainDocs[e]).ToList(), loop.Dropout, random);
+                    var losses = model.Update(batch.Select(e => trainDocs[e]).ToList(), loop.Dropout, python, masks);
                     if (losses.Count > 0)
                     {
                         optimizer.Step();

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Prodigy.Build.Core.Config;
 using Prodigy.Build.Core.Pipelines;
+using Prodigy.Build.Core.Text;
 using Prodigy.Build.Core.Tokenization;
 using Prodigy.Build.Trainer.Configuration;
 using Prodigy.Build.Trainer.Data;
@@ -377,8 +378,12 @@ public sealed class TrainableSpacyPipeline : IDisposable
         config.Int($"{section}.encode", "depth", 4),
         vectors);
 
-    /// <summary>One update of every trained component on a batch (spaCy's nlp.update); the losses by component.</summary>
-    public Dictionary<string, double> Update(IReadOnlyList<TrainingDoc> docs, double dropout, Random random)
+    /// <summary>
+    /// One update of every trained component on a batch (spaCy's nlp.update); the losses by component.
+    /// <paramref name="python"/> is Python's generator (the parser's cut sizes), <paramref name="masks"/> the
+    /// one dropout masks draw from (numpy's in spaCy).
+    /// </summary>
+    public Dictionary<string, double> Update(IReadOnlyList<TrainingDoc> docs, double dropout, PythonRandom python, Random masks)
     {
         var losses = new Dictionary<string, double>(StringComparer.Ordinal);
         var outputs = new List<(string Component, Tensor Output)>();
@@ -398,7 +403,7 @@ public sealed class TrainableSpacyPipeline : IDisposable
                     // Run by its listeners, on the documents they learn from (the encoder's output reaches nothing else).
                     break;
                 case "ner":
-                    result = _parsers[component.Name].Update(docs, Encode(component, dropout, outputs, docs, shared), train: true, dropout, random);
+                    result = _parsers[component.Name].Update(docs, Encode(component, dropout, outputs, docs, shared), train: true, dropout, python, masks);
                     break;
                 case "spancat":
                     result = _spancats[component.Name].Update(docs, Encode(component, dropout, outputs, docs, shared), dropout);

@@ -1,20 +1,26 @@
 using System.Diagnostics;
 using System.Globalization;
+using Prodigy.Build.Core.Text;
 using Prodigy.Build.Trainer.Data;
 using Prodigy.Build.Trainer.Scoring;
 
 namespace Prodigy.Build.Trainer.Training;
 
 /// <summary>
-/// spaCy's training loop, whatever model it drives: the examples shuffled each epoch, batched by
-/// words; an evaluation every eval_frequency steps (the first after step 0), model-best whenever the
-/// weighted score improves; a stop at max_steps, max_epochs, after patience steps without
-/// improvement, or on cancellation (then no model-last). The model is reached through callbacks.
+/// spaCy's training loop (<c>create_train_batches</c> and <c>train_while_improving</c>), whatever model
+/// it drives: one list of the examples shuffled in place at each epoch with Python's generator (so the
+/// orders compose from epoch to epoch, as in spaCy), batched by words, each batch sorted by length as
+/// <c>subdivide_batch</c> hands it over; an evaluation every eval_frequency steps (the first after step
+/// 0); model-best written whenever the weighted score equals the best so far (spaCy re-saves on ties),
+/// while patience counts from the first step that reached it; a stop after the step numbered max_steps,
+/// at max_epochs, after patience steps without improvement, or on cancellation (then no model-last).
+/// The model is reached through callbacks.
 /// </summary>
 internal static class TrainingLoop
 {
     /// <param name="run">The run: settings, log and output folder.</param>
     /// <param name="train">The training examples.</param>
+    /// <param name="random">Python's <c>random</c> module as <c>fix_random_seed</c> leaves it: the epochs' shuffles draw from it (and so may the model's updates, between them, as spaCy's parser does).</param>
     /// <param name="stopwatch">Started when the run began (the result's seconds).</param>
     /// <param name="update">One update on a batch; the losses by component (empty when nothing was updated).</param>
     /// <param name="evaluate">The dev scores now, given the previous evaluation's scores and the losses since it.</param>
@@ -23,6 +29,7 @@ internal static class TrainingLoop
     public static TrainingResult Run(
         TrainingRun run,
         IReadOnlyList<Example> train,
+        PythonRandom random,
         Stopwatch stopwatch,
         Func<IReadOnlyList<Example>, IReadOnlyDictionary<string, double>> update,
         Func<ScoreSet, IReadOnlyDictionary<string, double>, ScoreSet> evaluate,
@@ -38,7 +45,6 @@ internal static class TrainingLoop
         var table = new TrainingLog(run.Log, components, scoreColumns);
         table.Header();
 
-        var shuffle = new Random(loop.Seed);
         var losses = components.ToDictionary(c => c, _ => 0.0, StringComparer.Ordinal);
         var best = double.NegativeInfinity;
         var bestStep = 0;
@@ -50,12 +56,17 @@ internal static class TrainingLoop
         var batcher = new Batcher(loop);
         var cancelled = false;
         var stop = false;
+        // spaCy's Corpus skips empty documents; a negative max_epochs streams the corpus unshuffled.
+        var examples = train.Where(e => e.Length > 0).ToList();
         while (!stop)
         {
-            var order = train.ToArray();
-            shuffle.Shuffle(order);
+            if (loop.MaxEpochs >= 0)
+            {
+                random.Shuffle(examples);
+            }
+
             var any = false;
-            foreach (var batch in batcher.Batches(order))
+            foreach (var batch in batcher.Batches(examples))
             {
                 if (cancellationToken.IsCancellationRequested)
                 {
@@ -65,7 +76,7 @@ internal static class TrainingLoop
                 }
 
                 any = true;
-                foreach (var (component, value) in update(batch))
+                foreach (var (component, value) in update(batch.OrderBy(e => e.Length).ToList()))
                 {
                     losses[component] = losses.GetValueOrDefault(component) + value;
                 }
@@ -75,10 +86,14 @@ internal static class TrainingLoop
                     lastScores = evaluate(lastScores, losses);
                     lastScore = lastScores.Weighted(settings.ScoreWeights);
                     table.Row(epoch, step, losses, lastScores.Values, lastScore);
-                    if (lastScore > best)
+                    if (lastScore >= best)
                     {
-                        best = lastScore;
-                        bestStep = step;
+                        if (lastScore > best)
+                        {
+                            best = lastScore;
+                            bestStep = step;
+                        }
+
                         bestScores = lastScores;
                         if (run.OutputDirectory is not null)
                         {
@@ -92,8 +107,9 @@ internal static class TrainingLoop
                     }
                 }
 
+                var last = step;
                 step++;
-                if ((loop.MaxSteps > 0 && step >= loop.MaxSteps) || (loop.Patience > 0 && step - bestStep >= loop.Patience))
+                if ((loop.Patience > 0 && last - bestStep >= loop.Patience) || (loop.MaxSteps > 0 && last >= loop.MaxSteps))
                 {
                     stop = true;
                     break;

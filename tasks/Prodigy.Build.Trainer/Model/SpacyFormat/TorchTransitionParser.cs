@@ -1,4 +1,5 @@
 using Prodigy.Build.Core.Pipelines;
+using Prodigy.Build.Core.Text;
 using Prodigy.Build.Trainer.Data;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -65,15 +66,16 @@ public sealed class TorchTransitionParser
     /// (packed as the layout says): the others get no gradient in spaCy either, and a batch can hold a
     /// document of thousands of tokens annotated for another component alone.
     /// </summary>
-    public (Tensor Surrogate, double Loss)? Update(IReadOnlyList<TrainingDoc> batch, Func<IReadOnlyList<TrainingDoc>, BatchLayout, Tensor> encode, bool train, double dropout, Random random)
+    public (Tensor Surrogate, double Loss)? Update(IReadOnlyList<TrainingDoc> batch, Func<IReadOnlyList<TrainingDoc>, BatchLayout, Tensor> encode, bool train, double dropout, PythonRandom python, Random masks)
     {
-        // Parser.update: max_moves = int(random.uniform(cut // 2, cut * 2)) per batch.
-        var maxMoves = CutSize >= 1 ? (int)((CutSize / 2) + (random.NextDouble() * ((CutSize * 2) - (CutSize / 2)))) : 0;
         var docs = batch.Where(d => d.Length > 0 && d.Cached(this, () => Gold(d.Example)).HasGold(0, d.Length)).ToList();
         if (docs.Count == 0)
         {
             return null;
         }
+
+        // Parser.update, once it has an example with gold: max_moves = int(random.uniform(cut // 2, cut * 2)).
+        var maxMoves = CutSize >= 1 ? (int)python.Uniform(CutSize / 2, CutSize * 2) : 0;
 
         var layout = new BatchLayout(docs.Select(d => d.Length).ToList());
         var states = new List<(BiluoState State, BiluoGold Gold)>();
@@ -187,7 +189,7 @@ public sealed class TorchTransitionParser
                 hidden[i] = z[(i * _pieces) + best];
                 if (mask is not null)
                 {
-                    mask[i] = random.NextDouble() >= dropout ? (float)keep : 0f;
+                    mask[i] = masks.NextDouble() >= dropout ? (float)keep : 0f;
                     hidden[i] *= mask[i];
                 }
             }
