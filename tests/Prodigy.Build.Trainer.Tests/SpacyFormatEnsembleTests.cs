@@ -110,6 +110,10 @@ public sealed class SpacyFormatEnsembleTests(TorchRuntimeFixture fixture, ITestO
     public void Multilabel_gradient_is_half_the_squared_error_through_the_attention_and_the_tokens()
     {
         var train = Data("textcat_multilabel", 6, 4);
+        // Fixed weights: the objective has kinks where a maxout piece or an argmax changes, and a central
+        // difference that straddles one is meaningless; with weights drawn from whatever state earlier tests
+        // left, about one draw in four put a kink within a step of a sampled entry.
+        torch.random.manual_seed(0);
         using var model = Create("textcat_multilabel", train);
         var ensemble = model.Ensemble("textcat_multilabel");
         var parameters = model.Parameters("textcat_multilabel");
@@ -140,8 +144,9 @@ public sealed class SpacyFormatEnsembleTests(TorchRuntimeFixture fixture, ITestO
             return 0.5 * p.Zip(truth).Sum(x => (x.First - x.Second) * (x.First - x.Second));
         }
 
-        GradientCheck.AssertMatches(tokens, tokens.grad!, Objective, "tokens", 6, 37);
-        GradientCheck.AssertMatches(parameters["attention.Q"], parameters["attention.Q"].grad!, Objective, "attention.Q", 6, 5);
+        // The attention's exp makes the objective strongly curved in Q and the tokens: a narrower difference.
+        GradientCheck.AssertMatches(tokens, tokens.grad!, Objective, "tokens", 6, 37, step: 2e-3f);
+        GradientCheck.AssertMatches(parameters["attention.Q"], parameters["attention.Q"].grad!, Objective, "attention.Q", 6, 5, step: 2e-3f);
         GradientCheck.AssertMatches(parameters["maxout.W"], parameters["maxout.W"].grad!, Objective, "maxout.W", 6, 211);
     }
 
@@ -165,7 +170,8 @@ public sealed class SpacyFormatEnsembleTests(TorchRuntimeFixture fixture, ITestO
 
         Assert.Equal("PRD2309", error.Code);
         Assert.Contains("E922", error.Message, StringComparison.Ordinal);
-        Assert.Contains("NEGATIVE, POSITIVE", error.Message, StringComparison.Ordinal);
+        // The base's labels in its own order: the order its training data first used them.
+        Assert.Contains("POSITIVE, NEGATIVE", error.Message, StringComparison.Ordinal);
 
         // The same labels continue.
         var continued = PipelineTrainer.Train(new TrainingRun { Settings = TinyData.Config(["textcat"], 5, optimize: SpacyOptimize.Accuracy).Settings, ConfigText = TinyData.Config(["textcat"], 5, optimize: SpacyOptimize.Accuracy).Text, BaseModel = Path.Combine(output, "model-best"), Log = log.WriteLine }, Data("textcat", 30, 15), Data("textcat", 10, 16));

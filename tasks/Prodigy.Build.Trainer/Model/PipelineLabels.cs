@@ -4,7 +4,11 @@ using Prodigy.Build.Trainer.Data;
 
 namespace Prodigy.Build.Trainer.Model;
 
-/// <summary>The labels of each component in the order of the model's outputs: sorted (ordinal), a base model's labels first.</summary>
+/// <summary>
+/// The labels of each component in the order of the model's outputs, as spaCy's initialize adds them: a
+/// labels file's order; without one, ner sorted and textcat, textcat_multilabel and spancat in the order the
+/// training corpus first uses each label; a base model's labels first, the new ones appended after them.
+/// </summary>
 public sealed class PipelineLabels
 {
     [JsonPropertyName("ner")]
@@ -18,9 +22,10 @@ public sealed class PipelineLabels
 
     /// <summary>
     /// The labels of each component: those of its labels file (<c>[initialize.components.X.labels]</c>,
-    /// which the corpus writes) when it has one, else every label the training data uses. With a base
-    /// model (<paramref name="start"/>), its labels come first in its order and keep their outputs, and
-    /// the new ones follow, sorted; labels the new data lacks stay, as spaCy keeps them on resume.
+    /// which the corpus writes) when it has one, in its order, else every label the training data uses. With
+    /// a base model (<paramref name="start"/>), its labels come first in its order and keep their outputs, and
+    /// the new ones follow in that same order, as add_label appends them; labels the new data lacks stay, as
+    /// spaCy keeps them on resume.
     /// </summary>
     public static PipelineLabels Collect(TrainingSettings settings, IEnumerable<Example> examples, Func<string, IReadOnlyList<string>?> labelsFile, PipelineLabels? start = null)
     {
@@ -85,20 +90,23 @@ public sealed class PipelineLabels
         }
     }
 
-    // The base labels keep their positions (their output rows are the base model's); the others follow in ordinal order.
+    // The base labels keep their positions (their output rows are the base model's); the others follow in their order.
     private static List<string> ExtendBase(IReadOnlyList<string>? baseLabels, IEnumerable<string> labels)
     {
         var result = new List<string>(baseLabels ?? []);
         var known = new HashSet<string>(result, StringComparer.Ordinal);
-        result.AddRange(labels.Where(l => !known.Contains(l)).Distinct().Order(StringComparer.Ordinal));
+        result.AddRange(labels.Where(known.Add));
         return result;
     }
 
     private static PipelineLabels CollectFromData(TrainingSettings settings, IEnumerable<Example> examples)
     {
+        // ner's labels property is sorted; the others list labels as initialize meets them in the corpus.
         var ner = new SortedSet<string>(StringComparer.Ordinal);
-        var cats = settings.Textcats.ToDictionary(t => t.Component, t => new SortedSet<string>(StringComparer.Ordinal), StringComparer.Ordinal);
-        var spans = new SortedSet<string>(StringComparer.Ordinal);
+        var cats = new List<string>();
+        var spans = new List<string>();
+        var seenCats = new HashSet<string>(StringComparer.Ordinal);
+        var seenSpans = new HashSet<string>(StringComparer.Ordinal);
         foreach (var example in examples)
         {
             if (settings.Ner is not null)
@@ -114,22 +122,18 @@ public sealed class PipelineLabels
                 }
             }
 
-            foreach (var (_, labels) in cats)
-            {
-                labels.UnionWith(example.Cats.Keys);
-            }
-
+            cats.AddRange(example.Cats.Keys.Where(seenCats.Add));
             if (settings.Spancat is not null && example.SpanGroups.TryGetValue(settings.Spancat.SpansKey, out var group))
             {
-                spans.UnionWith(group.Select(s => s.Label));
+                spans.AddRange(group.Select(s => s.Label).Where(seenSpans.Add));
             }
         }
 
         return new PipelineLabels
         {
             Ner = [.. ner],
-            Textcat = cats.ToDictionary(c => c.Key, c => c.Value.ToList(), StringComparer.Ordinal),
-            Spancat = [.. spans],
+            Textcat = settings.Textcats.ToDictionary(t => t.Component, _ => cats.ToList(), StringComparer.Ordinal),
+            Spancat = spans,
         };
     }
 }

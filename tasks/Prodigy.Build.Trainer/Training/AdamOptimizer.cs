@@ -9,18 +9,23 @@ using static TorchSharp.torch;
 namespace Prodigy.Build.Trainer.Training;
 
 /// <summary>
-/// thinc's Adam.v1 as the config describes it (learn rate, betas, eps, L2 as decoupled weight decay or
-/// as a gradient term, gradient clipping by the global norm), one fused pass per parameter on CPU.
+/// thinc's Adam.v1 (<c>Optimizer.__call__</c> with <c>ops.adam</c>) as the config describes it, for
+/// each parameter on its own as thinc keys them: L2 as a gradient term when not decoupled; the gradient
+/// clipped by its own norm (<c>clip_gradient</c>: scaled to grad_clip when its norm reaches it); Adam with
+/// the parameter's own update count, the bias correction folded into the rate
+/// (<c>lr * sqrt(1 - b2^t) / (1 - b1^t)</c>) and eps added to the uncorrected <c>sqrt(m2)</c>; then, when
+/// L2 is weight decay, <c>w -= lr * L2 * w</c> after the step. A parameter that never had a gradient is
+/// not touched (thinc's <c>has_grad</c>); one that had one is updated every step, with a zero gradient
+/// when its component learned nothing from the batch, as <c>finish_update</c> does.
 /// </summary>
 /// <remarks>
-/// Why not TorchSharp's AdamW: its step runs about eight tensor operations per parameter, each a
-/// full pass over memory, and allocates temporaries. The bag-of-words table alone has a million
-/// weights, so the optimizer took most of a textcat step (6.7 of 9.5 ms on healthsea). Here each
-/// weight is read and written once per step, vectorised, over chunks in parallel. The arithmetic is
-/// PyTorch's (AdamW / Adam with L2, bias-corrected, eps outside the square root). Parameters that
-/// are not CPU float32 (a CUDA run) take the same update as tensor operations on their own device,
-/// with the clipping factor computed there too, so a GPU step copies nothing to the host. Both paths
-/// are one algorithm; the tests run the tensor path on the CPU against the fused one.
+/// One fused pass per CPU parameter: TorchSharp's optimizers run about eight tensor operations per
+/// parameter, each a full pass over memory, and the bag-of-words table alone has a million weights
+/// (the optimizer took 6.7 of 9.5 ms of a healthsea step). Here each weight is read and written once
+/// per step, vectorised, over chunks in parallel. Parameters that are not CPU float32 (a CUDA run) take
+/// the same arithmetic as tensor operations on their own device, the clipping factor computed there
+/// too, so a GPU step copies nothing to the host. Both paths are one algorithm; the tests run the
+/// tensor path on the CPU against the fused one and both against a plain transcription of thinc's.
 /// </remarks>
 public sealed class AdamOptimizer : IDisposable
 {
@@ -30,10 +35,11 @@ public sealed class AdamOptimizer : IDisposable
     private readonly Parameter[] _fused;
     private readonly float[][] _firstMoment;
     private readonly float[][] _secondMoment;
+    private readonly int[] _fusedSteps;
     private readonly Parameter[] _others;
     private readonly Tensor[] _otherFirstMoment;
     private readonly Tensor[] _otherSecondMoment;
-    private int _step;
+    private readonly int[] _otherSteps;
 
     /// <param name="parameters">The parameters to update.</param>
     /// <param name="loop">The optimizer settings.</param>
@@ -46,8 +52,10 @@ public sealed class AdamOptimizer : IDisposable
         _others = [.. all.Where(p => tensorPathOnly || !IsFusable(p))];
         _firstMoment = [.. _fused.Select(p => new float[p.numel()])];
         _secondMoment = [.. _fused.Select(p => new float[p.numel()])];
+        _fusedSteps = new int[_fused.Length];
         _otherFirstMoment = [.. _others.Select(p => torch.zeros_like(p))];
         _otherSecondMoment = [.. _others.Select(p => torch.zeros_like(p))];
+        _otherSteps = new int[_others.Length];
     }
 
     /// <summary>Clears the gradients of every parameter.</summary>
@@ -65,53 +73,9 @@ public sealed class AdamOptimizer : IDisposable
         }
     }
 
-    /// <summary>Clips the gradients as configured, then updates every parameter.</summary>
+    /// <summary>Updates every parameter that has a gradient, each clipped by its own norm as configured.</summary>
     public void Step()
     {
-        _step++;
-        var scale = 1f;
-        Tensor? deviceScale = null;
-        if (_loop.GradClip > 0)
-        {
-            var fusedSquares = _fused.Select(SquaredNorm).Sum();
-            if (_others.Length == 0)
-            {
-                var coefficient = _loop.GradClip / (Math.Sqrt(fusedSquares) + 1e-6);
-                // One factor for all: measured against thinc's per-parameter clipping on the baselines'
-                // NER runs, clipping by the global norm (PyTorch's clip_grad_norm_) scored higher.
-                scale = coefficient < 1 ? (float)coefficient : 1f;
-            }
-            else
-            {
-                // The factor stays a tensor on the parameters' device: reading it back would make every
-                // GPU step wait for the device.
-                using var otherSquares = OtherSquaredNorms();
-                using var total = otherSquares.Plus(fusedSquares);
-                using var norm = total.sqrt();
-                using var denominator = norm.Plus(1e-6);
-                using var ratio = denominator.DividedInto(_loop.GradClip);
-                using var clamped = ratio.AtMost(1.0);
-                deviceScale = clamped.to(ScalarType.Float32);
-                if (_fused.Length > 0)
-                {
-                    // Parameters on both sides (a test setup on the CPU): the fused ones need the factor here.
-                    using var onCpu = deviceScale.cpu();
-                    scale = onCpu.item<float>();
-                }
-            }
-        }
-
-        var biasCorrection1 = 1 - Math.Pow(_loop.Beta1, _step);
-        var biasCorrection2 = 1 - Math.Pow(_loop.Beta2, _step);
-        var update = new Update(
-            Scale: scale,
-            Beta1: (float)_loop.Beta1,
-            Beta2: (float)_loop.Beta2,
-            Eps: (float)_loop.Eps,
-            StepSize: (float)(_loop.LearnRate / biasCorrection1),
-            InverseSqrtCorrection2: (float)(1 / Math.Sqrt(biasCorrection2)),
-            Decay: _loop.L2IsWeightDecay ? (float)(1 - (_loop.LearnRate * _loop.L2)) : 1f,
-            GradientL2: _loop.L2IsWeightDecay ? 0f : (float)_loop.L2);
         for (var p = 0; p < _fused.Length; p++)
         {
             using var grad = _fused[p].grad;
@@ -121,6 +85,14 @@ public sealed class AdamOptimizer : IDisposable
             }
 
             using var contiguous = grad.contiguous();
+            var update = UpdateFor(++_fusedSteps[p]);
+            if (_loop.GradClip > 0)
+            {
+                // With L2 as a gradient term, thinc clips the gradient after adding it.
+                var norm = Math.Sqrt(SquaredNorm(contiguous, update.GradientL2 == 0 ? null : _fused[p], update.GradientL2));
+                update = update with { Scale = norm >= _loop.GradClip ? (float)(_loop.GradClip / norm) : 1f };
+            }
+
             var weights = _fused[p];
             var length = _firstMoment[p].Length;
             var moments1 = _firstMoment[p];
@@ -136,8 +108,22 @@ public sealed class AdamOptimizer : IDisposable
             });
         }
 
-        StepOnDevice(update, deviceScale);
-        deviceScale?.Dispose();
+        StepOnDevice();
+    }
+
+    // The step size and decay of a parameter's t-th update, as thinc's _adam computes them (in double).
+    private Update UpdateFor(int step)
+    {
+        var fix1 = 1.0 - Math.Pow(_loop.Beta1, step);
+        var fix2 = 1.0 - Math.Pow(_loop.Beta2, step);
+        return new Update(
+            Scale: 1f,
+            Beta1: (float)_loop.Beta1,
+            Beta2: (float)_loop.Beta2,
+            Eps: (float)_loop.Eps,
+            StepSize: (float)(_loop.LearnRate * Math.Sqrt(fix2) / fix1),
+            Decay: _loop.L2IsWeightDecay ? (float)(_loop.LearnRate * _loop.L2) : 0f,
+            GradientL2: _loop.L2IsWeightDecay ? 0f : (float)_loop.L2);
     }
 
     public void Dispose()
@@ -149,7 +135,7 @@ public sealed class AdamOptimizer : IDisposable
     }
 
     // The fused update's arithmetic as tensor operations, on each parameter's own device.
-    private void StepOnDevice(Update update, Tensor? deviceScale)
+    private void StepOnDevice()
     {
         using var noGrad = torch.no_grad();
         for (var p = 0; p < _others.Length; p++)
@@ -160,70 +146,65 @@ public sealed class AdamOptimizer : IDisposable
                 continue;
             }
 
+            var update = UpdateFor(++_otherSteps[p]);
             var weights = _others[p];
-            using var clipped = deviceScale is null ? grad.Times(update.Scale) : grad.mul(deviceScale.to(grad.device));
-            using var gradient = update.GradientL2 != 0 ? clipped.Plus(weights, update.GradientL2) : clipped.alias();
-            // In-place ops return their own tensor (the parameter or a moment), which must not be disposed.
-            if (update.Decay != 1f)
+            using var gradient = update.GradientL2 != 0 ? grad.Plus(weights, update.GradientL2) : grad.clone();
+            if (_loop.GradClip > 0)
             {
-                weights.MulInPlace(update.Decay);
+                // min(1, clip / norm) stays a tensor on the device: reading it back would make every GPU step wait.
+                using var norm = gradient.norm();
+                using var ratio = norm.DividedInto(_loop.GradClip);
+                using var factor = ratio.AtMost(1.0);
+                // In-place ops return their own tensor (the gradient, a moment or the parameter), which must not be disposed.
+                gradient.mul_(factor);
             }
 
             _otherFirstMoment[p].MulInPlace(update.Beta1).AddInPlace(gradient, 1 - update.Beta1);
             _otherSecondMoment[p].MulInPlace(update.Beta2).AddcmulInPlace(gradient, gradient, 1 - update.Beta2);
             using var denominator = _otherSecondMoment[p].sqrt();
-            denominator.MulInPlace(update.InverseSqrtCorrection2).AddInPlace(update.Eps);
-            weights.AddcdivInPlace(_otherFirstMoment[p], denominator, -update.StepSize);
+            denominator.AddInPlace(update.Eps);
+            using var direction = _otherFirstMoment[p].div(denominator);
+            weights.AddInPlace(direction, -update.StepSize);
+            if (update.Decay != 0f)
+            {
+                using var shrink = weights.detach().Times(update.Decay);
+                weights.AddInPlace(shrink, -1);
+            }
         }
     }
 
     private static bool IsFusable(Parameter parameter) =>
         parameter.device_type == DeviceType.CPU && parameter.dtype == ScalarType.Float32 && parameter.is_contiguous();
 
-    // The squared norm of the tensor-path gradients, summed on their device (the first parameter's).
-    private Tensor OtherSquaredNorms()
+    // The squared norm of the gradient (plus l2 * weights when L2 is a gradient term), summed in chunk
+    // order so that the same gradients give the same norm on every run.
+    private static double SquaredNorm(Tensor gradient, Parameter? weights, float l2)
     {
-        var device = _others[0].device;
-        var total = torch.zeros(1, ScalarType.Float64, device);
-        foreach (var parameter in _others)
-        {
-            using var grad = parameter.grad;
-            if (grad is null)
-            {
-                continue;
-            }
-
-            using var asDouble = grad.to(ScalarType.Float64);
-            using var squares = asDouble.Power(2);
-            using var sum = squares.sum();
-            using var here = sum.to(device);
-            // In-place ops return the tensor itself: nothing new to dispose.
-            total.AddInPlace(here);
-        }
-
-        return total;
-    }
-
-    private static double SquaredNorm(Parameter parameter)
-    {
-        using var grad = parameter.grad;
-        if (grad is null)
-        {
-            return 0;
-        }
-
-        using var contiguous = grad.contiguous();
-        var length = (int)contiguous.numel();
+        var length = (int)gradient.numel();
         var chunks = (length + Chunk - 1) / Chunk;
         var partial = new double[chunks];
         Parallel.For(0, chunks, chunk =>
         {
             var start = chunk * Chunk;
-            var values = MemoryMarshal.Cast<byte, float>(contiguous.bytes).Slice(start, Math.Min(Chunk, length - start));
-            partial[chunk] = SumOfSquares(values);
+            var count = Math.Min(Chunk, length - start);
+            var values = MemoryMarshal.Cast<byte, float>(gradient.bytes).Slice(start, count);
+            if (weights is null)
+            {
+                partial[chunk] = SumOfSquares(values);
+                return;
+            }
+
+            var w = MemoryMarshal.Cast<byte, float>(weights.bytes).Slice(start, count);
+            var sum = 0.0;
+            for (var i = 0; i < count; i++)
+            {
+                var g = values[i] + (l2 * w[i]);
+                sum += g * g;
+            }
+
+            partial[chunk] = sum;
         });
 
-        // Summed in chunk order: the same gradients give the same norm on every run.
         var total = 0.0;
         foreach (var value in partial)
         {
@@ -252,8 +233,10 @@ public sealed class AdamOptimizer : IDisposable
         return sum;
     }
 
-    private readonly record struct Update(float Scale, float Beta1, float Beta2, float Eps, float StepSize, float InverseSqrtCorrection2, float Decay, float GradientL2)
+    private readonly record struct Update(float Scale, float Beta1, float Beta2, float Eps, float StepSize, float Decay, float GradientL2)
     {
+        // thinc: g (+ L2 w), clipped; m1 = b1 m1 + (1 - b1) g; m2 = b2 m2 + (1 - b2) g g;
+        // w += -lr_t * (m1 / (sqrt(m2) + eps)); then w -= lr L2 w (weight decay).
         public void Apply(Span<float> weights, ReadOnlySpan<float> gradients, Span<float> first, Span<float> second)
         {
             var i = 0;
@@ -266,18 +249,17 @@ public sealed class AdamOptimizer : IDisposable
                 var oneMinusBeta1 = new Vector<float>(1 - Beta1);
                 var oneMinusBeta2 = new Vector<float>(1 - Beta2);
                 var eps = new Vector<float>(Eps);
-                var stepSize = new Vector<float>(StepSize);
-                var correction2 = new Vector<float>(InverseSqrtCorrection2);
+                var stepSize = new Vector<float>(-StepSize);
                 var decay = new Vector<float>(Decay);
                 var l2 = new Vector<float>(GradientL2);
                 for (; i <= weights.Length - width; i += width)
                 {
                     var w = new Vector<float>(weights[i..]);
-                    var g = (new Vector<float>(gradients[i..]) * scale) + (l2 * w);
-                    w *= decay;
+                    var g = (new Vector<float>(gradients[i..]) + (l2 * w)) * scale;
                     var m = (beta1 * new Vector<float>(first[i..])) + (oneMinusBeta1 * g);
                     var v = (beta2 * new Vector<float>(second[i..])) + (oneMinusBeta2 * g * g);
-                    w -= stepSize * m / ((Vector.SquareRoot(v) * correction2) + eps);
+                    w += stepSize * (m / (Vector.SquareRoot(v) + eps));
+                    w -= decay * w;
                     m.CopyTo(first[i..]);
                     v.CopyTo(second[i..]);
                     w.CopyTo(weights[i..]);
@@ -287,11 +269,11 @@ public sealed class AdamOptimizer : IDisposable
             for (; i < weights.Length; i++)
             {
                 var w = weights[i];
-                var g = (gradients[i] * Scale) + (GradientL2 * w);
-                w *= Decay;
+                var g = (gradients[i] + (GradientL2 * w)) * Scale;
                 var m = (Beta1 * first[i]) + ((1 - Beta1) * g);
                 var v = (Beta2 * second[i]) + ((1 - Beta2) * g * g);
-                weights[i] = w - (StepSize * m / ((MathF.Sqrt(v) * InverseSqrtCorrection2) + Eps));
+                w += -StepSize * (m / (MathF.Sqrt(v) + Eps));
+                weights[i] = w - (Decay * w);
                 first[i] = m;
                 second[i] = v;
             }

@@ -1,0 +1,60 @@
+using System.Text.RegularExpressions;
+using Prodigy.Build.Core.Config;
+using Prodigy.Build.Tests.Shared;
+
+namespace Prodigy.Build.Trainer.Tests;
+
+/// <summary>
+/// The bag-of-words text classifiers start from zeros and use no dropout, so spaCy's run is a function of
+/// the example order, the batches and the optimizer alone: with Python's shuffle, spaCy's batcher and
+/// thinc's Adam, training the shared baseline configs on the shared corpora prints spaCy's own log
+/// (shared/spacy/baselines/runs/NAME/train.log) row for row: epoch, step, loss and scores to the digit.
+/// </summary>
+[Collection(TorchCollection.Name)]
+public sealed partial class SpacyTrainingLogTests(TorchRuntimeFixture fixture) : IDisposable
+{
+    private const int Steps = 1000;
+
+    private readonly string _directory = Directory.CreateTempSubdirectory("prodigy-spacy-log-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    // The first evaluation follows one update from all-zero weights: a few dev texts then score within
+    // float rounding of each other, and which of them ranks first moves AUC or F in the second decimal, so
+    // the rows compared start where the weights have left that tie (step 200) unless the run's row 0 matches too.
+    [Theory]
+    [InlineData("docs_issues-textcat-efficiency", "docs_issues_exclusive", "en-textcat-efficiency-cpu.cfg", 0)]
+    [InlineData("docs_issues-textcat_multilabel-efficiency", "docs_issues", "en-textcat_multilabel-efficiency-cpu.cfg", 200)]
+    [InlineData("healthsea_clausecat-textcat-efficiency", "healthsea_clausecat", "en-textcat-efficiency-cpu.cfg", 200)]
+    public void Training_prints_spaCys_log_for_the_same_config_corpus_and_seed(string run, string corpus, string configName, int fromStep)
+    {
+        Assert.NotNull(fixture.Info);
+        var config = SpacyConfigDocument.Load(Path.Combine(SharedData.Root, "spacy", "configs", configName));
+        config.SetRaw("training", "max_steps", Steps.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var configPath = Path.Combine(_directory, "config.cfg");
+        config.Save(configPath);
+        var corpusFolder = Path.Combine(SharedData.Root, "spacy", "baselines", "corpus", corpus);
+        var output = new StringWriter();
+        var exit = TrainerCommandLine.Run(
+            ["train", "--config", configPath, "--train", Path.Combine(corpusFolder, "train.spacy"), "--dev", Path.Combine(corpusFolder, "dev.spacy"), "--output", Path.Combine(_directory, "model")],
+            output,
+            CancellationToken.None);
+        Assert.True(exit == 0, output.ToString());
+
+        var ours = Rows(output.ToString()).Where(r => r.Step >= fromStep).ToList();
+        var spacy = Rows(File.ReadAllText(Path.Combine(SharedData.Root, "spacy", "baselines", "runs", run, "train.log")))
+            .Where(r => r.Step >= fromStep && r.Step <= Steps).ToList();
+        Assert.Equal(Steps / 200 + 1 - (fromStep / 200), spacy.Count);
+        Assert.Equal(spacy.Select(r => r.Text), ours.Select(r => r.Text));
+    }
+
+    // A table row of the training log: "  5    1200           3.54       81.57    0.82" -> its fields.
+    private static IEnumerable<(int Step, string Text)> Rows(string log) =>
+        log.Split('\n')
+            .Select(line => RowPattern().Match(line))
+            .Where(m => m.Success)
+            .Select(m => (int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), string.Join(' ', m.Value.Split(' ', StringSplitOptions.RemoveEmptyEntries))));
+
+    [GeneratedRegex(@"^\s*\d+\s+(\d+)(\s+\d+\.\d+)+\s*$")]
+    private static partial Regex RowPattern();
+}
