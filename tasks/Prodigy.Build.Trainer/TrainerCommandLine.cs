@@ -139,12 +139,12 @@ public static class TrainerCommandLine
         var afterCorpus = ResidentMegabytes();
         if (train.Count == 0)
         {
-            throw new TrainerInputException("PRD2305", "the training corpus has no documents", trainPath);
+            throw new TrainerInputException("PRD2305", "the training corpus has no documents with tokens", trainPath);
         }
 
         if (dev.Count == 0)
         {
-            throw new TrainerInputException("PRD2305", "the evaluation corpus has no documents", devPath);
+            throw new TrainerInputException("PRD2305", "the evaluation corpus has no documents with tokens", devPath);
         }
 
         say($"Training: {train.Count} | Evaluation: {dev.Count}");
@@ -432,7 +432,8 @@ public static class TrainerCommandLine
             throw new TrainerInputException("PRD2307", $"the corpus cannot be read as a spaCy DocBin: {e.Message}", path);
         }
 
-        return docs.Select(d => Example.FromDoc(d, settings.Ner?.IncorrectSpansKey ?? "incorrect_spans")).ToList();
+        // spaCy's Corpus skips empty documents, for training and evaluation alike: they neither train nor count in a score.
+        return docs.Where(d => d.Words.Count > 0).Select(d => Example.FromDoc(d, settings.Ner?.IncorrectSpansKey ?? "incorrect_spans")).ToList();
     }
 
     private static IReadOnlyList<string>? LabelsFile(ResolvedConfig config, string component)

@@ -46,6 +46,32 @@ public sealed class SpacyPipelineEvaluationTests : IDisposable
         }
     }
 
+    [Fact]
+    public void Empty_documents_count_in_no_score_as_spaCys_Corpus_skips_them()
+    {
+        // The dev corpus plus empty documents labelled DOCUMENTATION: had they been scored (as an empty text
+        // the model cannot call DOCUMENTATION), the macro F would move; spaCy's Corpus never yields them.
+        var docs = Core.Spacy.DocBin.Read(Path.Combine(SharedData.Root, "spacy/baselines/corpus/docs_issues_exclusive/dev.spacy")).ToList();
+        for (var i = 0; i < 20; i++)
+        {
+            var empty = new Core.Spacy.SpacyDoc([], [], []);
+            empty.Cats.Add(new KeyValuePair<string, object>("DOCUMENTATION", 1.0));
+            empty.Cats.Add(new KeyValuePair<string, object>("NOT_DOCUMENTATION", 0.0));
+            docs.Insert(i * 7, empty);
+        }
+
+        var withEmpty = Path.Combine(_directory, "with-empty.spacy");
+        Core.Spacy.DocBin.Write(withEmpty, docs);
+        var metrics = Path.Combine(_directory, "metrics.json");
+        var output = new StringWriter();
+        var exit = TrainerCommandLine.Run(["evaluate", "--model", Path.Combine(Pipelines, "textcat", "pipeline"), "--data", withEmpty, "--metrics", metrics], output, CancellationToken.None);
+        Assert.True(exit == 0, output.ToString());
+
+        var ours = JsonNode.Parse(File.ReadAllText(metrics))!["scores"]!["cats_score"]!.GetValue<double>();
+        using var spacy = JsonDocument.Parse(File.ReadAllText(Path.Combine(Pipelines, "textcat", "scores.json")));
+        Assert.Equal(spacy.RootElement.GetProperty("cats_score").GetDouble(), ours, 9);
+    }
+
     private static void AssertSameScore(string key, JsonElement expected, JsonNode? actual)
     {
         switch (expected.ValueKind)
