@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Prodigy.Build.Core.Config;
 using Prodigy.Build.Trainer.Configuration;
 using Prodigy.Build.Trainer.Data;
 
@@ -99,41 +100,22 @@ public sealed class PipelineLabels
         return result;
     }
 
+    // The labels initialize would add, in the order LabelFiles writes them (ner sorted, the others by first use).
     private static PipelineLabels CollectFromData(TrainingSettings settings, IEnumerable<Example> examples)
     {
-        // ner's labels property is sorted; the others list labels as initialize meets them in the corpus.
-        var ner = new SortedSet<string>(StringComparer.Ordinal);
-        var cats = new List<string>();
-        var spans = new List<string>();
-        var seenCats = new HashSet<string>(StringComparer.Ordinal);
-        var seenSpans = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var example in examples)
-        {
-            if (settings.Ner is not null)
-            {
-                foreach (var entity in example.Entities ?? [])
-                {
-                    ner.Add(entity.Label);
-                }
-
-                foreach (var entity in example.IncorrectEntities)
-                {
-                    ner.Add(entity.Label);
-                }
-            }
-
-            cats.AddRange(example.Cats.Keys.Where(seenCats.Add));
-            if (settings.Spancat is not null && example.SpanGroups.TryGetValue(settings.Spancat.SpansKey, out var group))
-            {
-                spans.AddRange(group.Select(s => s.Label).Where(seenSpans.Add));
-            }
-        }
-
+        var corpus = examples as IReadOnlyList<Example> ?? examples.ToList();
+        var ner = settings.Ner is null
+            ? []
+            : LabelFiles.Order("ner", corpus.SelectMany(e => (e.Entities ?? []).Concat(e.IncorrectEntities)).Select(e => e.Label));
+        var cats = LabelFiles.Order("textcat", corpus.SelectMany(e => e.Cats.Keys));
+        var spans = settings.Spancat is null
+            ? []
+            : LabelFiles.Order("spancat", corpus.SelectMany(e => e.SpanGroups.TryGetValue(settings.Spancat.SpansKey, out var group) ? group : []).Select(s => s.Label));
         return new PipelineLabels
         {
             Ner = [.. ner],
             Textcat = settings.Textcats.ToDictionary(t => t.Component, _ => cats.ToList(), StringComparer.Ordinal),
-            Spancat = spans,
+            Spancat = [.. spans],
         };
     }
 }

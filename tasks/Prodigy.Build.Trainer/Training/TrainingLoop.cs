@@ -56,7 +56,8 @@ internal static class TrainingLoop
         var batcher = new Batcher(loop);
         var cancelled = false;
         var stop = false;
-        // spaCy's Corpus skips empty documents; a negative max_epochs streams the corpus unshuffled.
+        // spaCy's Corpus skips empty documents (the trainer's corpus reader does too; this holds for examples
+        // given to PipelineTrainer directly); a negative max_epochs streams the corpus unshuffled.
         var examples = train.Where(e => e.Length > 0).ToList();
         while (!stop)
         {
