@@ -62,6 +62,18 @@ public static class TorchRuntime
         typeof(TorchRuntime).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .FirstOrDefault(attribute => attribute.Key == "ProdigyTorchBackend")?.Value ?? "cpu";
 
+    /// <summary>Whether TorchSharp's native libraries have been loaded in this process.</summary>
+    public static bool IsStarted
+    {
+        get
+        {
+            lock (InitializationLock)
+            {
+                return s_info is not null;
+            }
+        }
+    }
+
     /// <exception cref="TorchBackendUnavailableException"><paramref name="device"/> is CUDA and CUDA cannot be used.</exception>
     /// <exception cref="NativeLibraryPatchException">The system's libstdc++ lacks what TorchSharp really needs.</exception>
     public static TorchRuntimeInfo Initialize(TorchDevice device = TorchDevice.Cpu, TorchRuntimeOptions? options = null)

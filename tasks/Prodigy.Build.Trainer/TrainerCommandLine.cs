@@ -133,7 +133,7 @@ public static class TrainerCommandLine
     private static int Train(Dictionary<string, string> options, Action<string> say, CancellationToken cancellationToken)
     {
         var (configPath, output, config, settings, trainPath, devPath, device) = LoadTrainingInputs(options, say);
-        var afterStart = ResidentMegabytes();
+        var beforeCorpus = ResidentMegabytes();
         var train = ReadCorpus(trainPath, settings);
         var dev = ReadCorpus(devPath, settings);
         var afterCorpus = ResidentMegabytes();
@@ -148,7 +148,7 @@ public static class TrainerCommandLine
         }
 
         say($"Training: {train.Count} | Evaluation: {dev.Count}");
-        say(device.type == DeviceType.CUDA ? $"Using GPU: {device.index}" : $"Using CPU ({torch.get_num_threads()} threads)");
+        say(device is { } gpu ? $"Using GPU: {gpu.index}" : "Using CPU");
         var result = PipelineTrainer.Train(
             new TrainingRun
             {
@@ -156,6 +156,7 @@ public static class TrainerCommandLine
                 ConfigText = File.ReadAllText(configPath),
                 OutputDirectory = output,
                 Device = device,
+                StartCpuTorch = () => StartCpuTorch(options, say),
                 LabelsFile = component => LabelsFile(config, component),
                 Log = say,
                 BaseModel = options.GetValueOrDefault("base-model"),
@@ -167,14 +168,14 @@ public static class TrainerCommandLine
             dev,
             cancellationToken);
 
-        // Where the memory went: the process with TorchSharp started, then with the corpus read, then the peak of training.
+        // Where the memory went: the process before the corpus, then with the corpus read, then the peak of training (TorchSharp's native libraries loaded or not).
         double peak;
         using (var process = System.Diagnostics.Process.GetCurrentProcess())
         {
             peak = process.PeakWorkingSet64 / (1024.0 * 1024.0);
         }
 
-        say(string.Create(CultureInfo.InvariantCulture, $"Memory: peak {peak:F0} MB ({afterStart:F0} MB with TorchSharp started, {afterCorpus:F0} MB with the corpus read)"));
+        say(string.Create(CultureInfo.InvariantCulture, $"Memory: peak {peak:F0} MB ({beforeCorpus:F0} MB before the corpus, {afterCorpus:F0} MB with it read; {(TorchNativeLoaded() ? "TorchSharp's native libraries loaded" : "TorchSharp's native libraries not loaded: the bag-of-words text classifiers trained in managed code")})"));
         var metrics = new JsonObject
         {
             ["peak_memory_mb"] = Math.Round(peak),
@@ -207,6 +208,12 @@ public static class TrainerCommandLine
         say(string.Create(CultureInfo.InvariantCulture, $"Saved pipeline to output directory: {Path.Combine(output, "model-best")} (score {result.BestScore:0.00} at step {result.BestStep}) and {Path.Combine(output, "model-last")}; {result.Steps} steps, {result.Epochs} epochs in {result.Seconds:0.0} s"));
         return 0;
     }
+
+    // What the process has mapped, where the system says (Linux); elsewhere whether this trainer started TorchSharp.
+    private static bool TorchNativeLoaded() =>
+        OperatingSystem.IsLinux() && File.Exists("/proc/self/maps")
+            ? File.ReadLines("/proc/self/maps").Any(line => line.Contains("libtorch", StringComparison.Ordinal))
+            : TorchRuntime.IsStarted;
 
     private static double ResidentMegabytes()
     {
@@ -248,6 +255,7 @@ public static class TrainerCommandLine
                 Settings = settings,
                 ConfigText = File.ReadAllText(configPath),
                 Device = device,
+                StartCpuTorch = () => StartCpuTorch(options, say),
                 LabelsFile = component => LabelsFile(config, component),
                 Log = say,
                 Vectors = options.GetValueOrDefault("vectors"),
@@ -301,7 +309,7 @@ public static class TrainerCommandLine
     }
 
     /// <summary>What train and train-curve both read: the config, its settings, the corpus paths (options, else [paths]) and the device.</summary>
-    private static (string ConfigPath, string Output, ResolvedConfig Config, TrainingSettings Settings, string TrainPath, string DevPath, torch.Device Device) LoadTrainingInputs(
+    private static (string ConfigPath, string Output, ResolvedConfig Config, TrainingSettings Settings, string TrainPath, string DevPath, torch.Device? Device) LoadTrainingInputs(
         Dictionary<string, string> options, Action<string> say)
     {
         var configPath = Required(options, "config");
@@ -315,7 +323,8 @@ public static class TrainerCommandLine
         var settings = TrainingSettings.From(config);
         var trainPath = options.GetValueOrDefault("train") ?? config.String("paths", "train") ?? throw new TrainerInputException("PRD2304", "no training corpus: give --train or set [paths] train", configPath);
         var devPath = options.GetValueOrDefault("dev") ?? config.String("paths", "dev") ?? throw new TrainerInputException("PRD2304", "no evaluation corpus: give --dev or set [paths] dev", configPath);
-        return (configPath, output, config, settings, trainPath, devPath, StartTorch(options, say));
+        // A GPU run starts TorchSharp now; on the CPU the trainer starts it when a component needs it.
+        return (configPath, output, config, settings, trainPath, devPath, IntegerOption(options, "gpu-id", -1) >= 0 ? StartTorch(options, say) : null);
     }
 
     private static void WriteJson(string path, JsonNode json) =>
@@ -401,6 +410,15 @@ public static class TrainerCommandLine
         return ModelDirectory.IsValidVersion(version)
             ? version
             : throw new TrainerInputException("PRD2311", $"--version '{version}' is not a version spaCy's packaging accepts: use dotted numbers such as 1.2.0");
+    }
+
+    // TorchSharp on the CPU, started by the trainer once it knows a component needs it.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static torch.Device StartCpuTorch(Dictionary<string, string> options, Action<string> say)
+    {
+        var device = StartTorch(options, say);
+        say($"TorchSharp on the CPU: {torch.get_num_threads()} threads");
+        return device;
     }
 
     private static torch.Device StartTorch(Dictionary<string, string> options, Action<string> say)

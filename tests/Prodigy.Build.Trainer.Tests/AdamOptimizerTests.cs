@@ -18,9 +18,7 @@ public class AdamOptimizerTests(TorchRuntimeFixture fixture)
     public void Step_MatchesThincAdam(bool decoupledWeightDecay, double gradClip)
     {
         Assert.NotNull(_runtime.Info);
-        var loop = new LoopSettings(Seed: 0, Dropout: 0, MaxEpochs: 0, MaxSteps: 0, Patience: 0, EvalFrequency: 200,
-            LearnRate: 0.01, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, L2: 0.01, L2IsWeightDecay: decoupledWeightDecay, GradClip: gradClip,
-            BatchStart: 100, BatchStop: 1000, BatchCompound: 1.001, BatchTolerance: 0.2, DiscardOversize: false);
+        var loop = Loop(decoupledWeightDecay, gradClip);
         torch.random.manual_seed(7);
         // Sizes that are not multiples of the vector width or the chunk, so both tails run; the small ones
         // have gradient norms below the clipping threshold on some steps, the large one above.
@@ -68,6 +66,60 @@ public class AdamOptimizerTests(TorchRuntimeFixture fixture)
         }
     }
 
+    // The managed pipelines' optimizer runs the same arithmetic on host arrays: same gradients, same weights, bit for bit.
+    [Theory]
+    [InlineData(true, 1.0)]
+    [InlineData(false, 1.0)]
+    [InlineData(true, 0.0)]
+    public void The_host_optimizer_steps_as_the_fused_one_bit_for_bit(bool decoupledWeightDecay, double gradClip)
+    {
+        Assert.NotNull(_runtime.Info);
+        var loop = Loop(decoupledWeightDecay, gradClip);
+        torch.random.manual_seed(11);
+        var shapes = new long[][] { [70_001], [13, 7], [3] };
+        var tensors = shapes.Select(s => new TorchSharp.Modules.Parameter(torch.randn(s))).ToArray();
+        var host = tensors.Select((t, i) => new Model.SpacyFormat.HostParameter($"p{i}", t.detach().cpu().data<float>().ToArray())).ToArray();
+        var initial = host.Select(h => (float[])h.Weights.Clone()).ToArray();
+        using var fused = new AdamOptimizer(tensors, loop);
+        using var managed = new HostAdamOptimizer(host, loop);
+        for (var step = 0; step < 25; step++)
+        {
+            fused.ZeroGrad();
+            managed.ZeroGrad();
+            for (var i = 0; i < tensors.Length; i++)
+            {
+                // The last parameter's gradients start at step 5, and its updates with them.
+                if (i == tensors.Length - 1 && step < 5)
+                {
+                    continue;
+                }
+
+                using var gradient = torch.randn(shapes[i]) * (i == 1 ? 0.02 : 3.0);
+                // d(sum(p * g))/dp = g exactly.
+                (tensors[i] * gradient).sum().backward();
+                var values = gradient.data<float>().ToArray();
+                var target = host[i].Gradient;
+                for (var k = 0; k < values.Length; k++)
+                {
+                    target[k] += values[k];
+                }
+            }
+
+            fused.Step();
+            managed.Step();
+        }
+
+        for (var i = 0; i < tensors.Length; i++)
+        {
+            Assert.Equal(tensors[i].detach().cpu().data<float>().ToArray(), host[i].Weights);
+            Assert.True(host[i].Weights.Select((w, k) => Math.Abs(w - initial[i][k])).Max() > 0.01, $"parameter {i} did not move");
+        }
+    }
+
+    private static LoopSettings Loop(bool decoupledWeightDecay, double gradClip) => new(Seed: 0, Dropout: 0, MaxEpochs: 0, MaxSteps: 0, Patience: 0, EvalFrequency: 200,
+        LearnRate: 0.01, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, L2: 0.01, L2IsWeightDecay: decoupledWeightDecay, GradClip: gradClip,
+        BatchStart: 100, BatchStop: 1000, BatchCompound: 1.001, BatchTolerance: 0.2, DiscardOversize: false);
+
     // thinc's Optimizer.__call__ for Adam, transcribed in double precision.
     private static void ThincAdam(LoopSettings loop, double[] weights, double[] gradient, double[] mom1, double[] mom2, int update)
     {
@@ -114,9 +166,7 @@ public class AdamOptimizerTests(TorchRuntimeFixture fixture)
     {
         // The tensor path is what a CUDA run uses; on the CPU it must give the fused path's weights.
         Assert.NotNull(_runtime.Info);
-        var loop = new LoopSettings(Seed: 0, Dropout: 0, MaxEpochs: 0, MaxSteps: 0, Patience: 0, EvalFrequency: 200,
-            LearnRate: 0.01, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, L2: 0.01, L2IsWeightDecay: decoupledWeightDecay, GradClip: gradClip,
-            BatchStart: 100, BatchStop: 1000, BatchCompound: 1.001, BatchTolerance: 0.2, DiscardOversize: false);
+        var loop = Loop(decoupledWeightDecay, gradClip);
         torch.random.manual_seed(11);
         var shapes = new long[][] { [70_001], [13, 7], [3] };
         var fusedParameters = shapes.Select(s => new TorchSharp.Modules.Parameter(torch.randn(s))).ToArray();

@@ -21,18 +21,24 @@ internal static class GradientCheck
         using var flatGradient = gradient.view(-1);
         var data = flat.data<float>();
         var grad = flatGradient.data<float>();
-        for (var k = 0; k < samples; k++)
+        var count = values.numel();
+        AssertMatches(i => data[i], (i, v) => data[i] = v, i => grad[i], Enumerable.Range(0, samples).Select(k => (k * stride) % count), objective, name, step);
+    }
+
+    /// <summary>The same check over any storage: <paramref name="get"/> and <paramref name="set"/> reach a value, <paramref name="gradientAt"/> its backward-pass gradient.</summary>
+    public static void AssertMatches(Func<long, float> get, Action<long, float> set, Func<long, float> gradientAt, IEnumerable<long> indices, Func<double> objective, string name, float step = 1e-2f)
+    {
+        foreach (var i in indices)
         {
-            var i = (k * stride) % values.numel();
-            var eps = step;
-            var original = data[i];
-            data[i] = original + eps;
+            var original = get(i);
+            set(i, original + step);
             var plus = objective();
-            data[i] = original - eps;
+            set(i, original - step);
             var minus = objective();
-            data[i] = original;
-            var numeric = (plus - minus) / (2 * eps);
-            Assert.True(Math.Abs(numeric - grad[i]) <= (0.05 * Math.Max(Math.Abs(numeric), Math.Abs(grad[i]))) + 1e-4, $"{name}[{i}]: finite differences {numeric}, backward pass {grad[i]}");
+            set(i, original);
+            var numeric = (plus - minus) / (2 * step);
+            var analytic = gradientAt(i);
+            Assert.True(Math.Abs(numeric - analytic) <= (0.05 * Math.Max(Math.Abs(numeric), Math.Abs(analytic))) + 1e-4, $"{name}[{i}]: finite differences {numeric}, backward pass {analytic}");
         }
     }
 

@@ -1,4 +1,3 @@
-using System.Numerics;
 using System.Runtime.InteropServices;
 using Prodigy.Build.Trainer.Configuration;
 using Prodigy.Build.Trainer.Model;
@@ -27,9 +26,9 @@ namespace Prodigy.Build.Trainer.Training;
 /// too, so a GPU step copies nothing to the host. Both paths are one algorithm; the tests run the
 /// tensor path on the CPU against the fused one and both against a plain transcription of thinc's.
 /// </remarks>
-public sealed class AdamOptimizer : IDisposable
+public sealed class AdamOptimizer : IPipelineOptimizer
 {
-    private const int Chunk = 1 << 15;
+    private const int Chunk = AdamRule.Chunk;
 
     private readonly LoopSettings _loop;
     private readonly Parameter[] _fused;
@@ -85,12 +84,12 @@ public sealed class AdamOptimizer : IDisposable
             }
 
             using var contiguous = grad.contiguous();
-            var update = UpdateFor(++_fusedSteps[p]);
+            var update = AdamRule.For(_loop, ++_fusedSteps[p]);
             if (_loop.GradClip > 0)
             {
                 // With L2 as a gradient term, thinc clips the gradient after adding it.
                 var norm = Math.Sqrt(SquaredNorm(contiguous, update.GradientL2 == 0 ? null : _fused[p], update.GradientL2));
-                update = update with { Scale = norm >= _loop.GradClip ? (float)(_loop.GradClip / norm) : 1f };
+                update = update with { Scale = AdamRule.ClipScale(_loop, norm) };
             }
 
             var weights = _fused[p];
@@ -109,21 +108,6 @@ public sealed class AdamOptimizer : IDisposable
         }
 
         StepOnDevice();
-    }
-
-    // The step size and decay of a parameter's t-th update, as thinc's _adam computes them (in double).
-    private Update UpdateFor(int step)
-    {
-        var fix1 = 1.0 - Math.Pow(_loop.Beta1, step);
-        var fix2 = 1.0 - Math.Pow(_loop.Beta2, step);
-        return new Update(
-            Scale: 1f,
-            Beta1: (float)_loop.Beta1,
-            Beta2: (float)_loop.Beta2,
-            Eps: (float)_loop.Eps,
-            StepSize: (float)(_loop.LearnRate * Math.Sqrt(fix2) / fix1),
-            Decay: _loop.L2IsWeightDecay ? (float)(_loop.LearnRate * _loop.L2) : 0f,
-            GradientL2: _loop.L2IsWeightDecay ? 0f : (float)_loop.L2);
     }
 
     public void Dispose()
@@ -146,7 +130,7 @@ public sealed class AdamOptimizer : IDisposable
                 continue;
             }
 
-            var update = UpdateFor(++_otherSteps[p]);
+            var update = AdamRule.For(_loop, ++_otherSteps[p]);
             var weights = _others[p];
             using var gradient = update.GradientL2 != 0 ? grad.Plus(weights, update.GradientL2) : grad.clone();
             if (_loop.GradClip > 0)
@@ -188,21 +172,8 @@ public sealed class AdamOptimizer : IDisposable
             var start = chunk * Chunk;
             var count = Math.Min(Chunk, length - start);
             var values = MemoryMarshal.Cast<byte, float>(gradient.bytes).Slice(start, count);
-            if (weights is null)
-            {
-                partial[chunk] = SumOfSquares(values);
-                return;
-            }
-
-            var w = MemoryMarshal.Cast<byte, float>(weights.bytes).Slice(start, count);
-            var sum = 0.0;
-            for (var i = 0; i < count; i++)
-            {
-                var g = values[i] + (l2 * w[i]);
-                sum += g * g;
-            }
-
-            partial[chunk] = sum;
+            var w = weights is null ? [] : MemoryMarshal.Cast<byte, float>(weights.bytes).Slice(start, count);
+            partial[chunk] = AdamRule.SquaredNorm(values, w, l2);
         });
 
         var total = 0.0;
@@ -212,71 +183,5 @@ public sealed class AdamOptimizer : IDisposable
         }
 
         return total;
-    }
-
-    private static double SumOfSquares(ReadOnlySpan<float> values)
-    {
-        var accumulator = Vector<float>.Zero;
-        var i = 0;
-        for (; i <= values.Length - Vector<float>.Count; i += Vector<float>.Count)
-        {
-            var v = new Vector<float>(values[i..]);
-            accumulator += v * v;
-        }
-
-        double sum = Vector.Sum(accumulator);
-        for (; i < values.Length; i++)
-        {
-            sum += values[i] * values[i];
-        }
-
-        return sum;
-    }
-
-    private readonly record struct Update(float Scale, float Beta1, float Beta2, float Eps, float StepSize, float Decay, float GradientL2)
-    {
-        // thinc: g (+ L2 w), clipped; m1 = b1 m1 + (1 - b1) g; m2 = b2 m2 + (1 - b2) g g;
-        // w += -lr_t * (m1 / (sqrt(m2) + eps)); then w -= lr L2 w (weight decay).
-        public void Apply(Span<float> weights, ReadOnlySpan<float> gradients, Span<float> first, Span<float> second)
-        {
-            var i = 0;
-            var width = Vector<float>.Count;
-            if (Vector.IsHardwareAccelerated)
-            {
-                var scale = new Vector<float>(Scale);
-                var beta1 = new Vector<float>(Beta1);
-                var beta2 = new Vector<float>(Beta2);
-                var oneMinusBeta1 = new Vector<float>(1 - Beta1);
-                var oneMinusBeta2 = new Vector<float>(1 - Beta2);
-                var eps = new Vector<float>(Eps);
-                var stepSize = new Vector<float>(-StepSize);
-                var decay = new Vector<float>(Decay);
-                var l2 = new Vector<float>(GradientL2);
-                for (; i <= weights.Length - width; i += width)
-                {
-                    var w = new Vector<float>(weights[i..]);
-                    var g = (new Vector<float>(gradients[i..]) + (l2 * w)) * scale;
-                    var m = (beta1 * new Vector<float>(first[i..])) + (oneMinusBeta1 * g);
-                    var v = (beta2 * new Vector<float>(second[i..])) + (oneMinusBeta2 * g * g);
-                    w += stepSize * (m / (Vector.SquareRoot(v) + eps));
-                    w -= decay * w;
-                    m.CopyTo(first[i..]);
-                    v.CopyTo(second[i..]);
-                    w.CopyTo(weights[i..]);
-                }
-            }
-
-            for (; i < weights.Length; i++)
-            {
-                var w = weights[i];
-                var g = (gradients[i] + (GradientL2 * w)) * Scale;
-                var m = (Beta1 * first[i]) + ((1 - Beta1) * g);
-                var v = (Beta2 * second[i]) + ((1 - Beta2) * g * g);
-                w += -StepSize * (m / (MathF.Sqrt(v) + Eps));
-                weights[i] = w - (Decay * w);
-                first[i] = m;
-                second[i] = v;
-            }
-        }
     }
 }

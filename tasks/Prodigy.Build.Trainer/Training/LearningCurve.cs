@@ -59,6 +59,7 @@ public static class LearningCurve
                     ConfigText = run.ConfigText,
                     OutputDirectory = null,
                     Device = run.Device,
+                    StartCpuTorch = run.StartCpuTorch,
                     LabelsFile = run.LabelsFile,
                     Vectors = run.Vectors,
                     Log = _ => { },

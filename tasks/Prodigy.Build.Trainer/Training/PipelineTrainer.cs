@@ -26,7 +26,25 @@ public sealed class TrainingRun
     /// </summary>
     public string? TokenizerRulesPath { get; init; }
 
-    public Device Device { get; init; } = CPU;
+    /// <summary>
+    /// The torch device; null for the CPU with TorchSharp started only when a component needs it (a
+    /// pipeline of bag-of-words text classifiers trains in managed code, without the native libraries).
+    /// </summary>
+    public Device? Device { get; init; }
+
+    /// <summary>Starts TorchSharp on the CPU, when <see cref="Device"/> is null and the run needs it (the command line's applies --threads).</summary>
+    public Func<Device> StartCpuTorch { get; init; } = StartTorchOnCpu;
+
+    /// <summary>The device torch components train on: <see cref="Device"/>, else the CPU (TorchSharp started now).</summary>
+    public Device ResolveDevice() => Device ?? StartCpuTorch();
+
+    // Kept out of line: nothing may touch torch's statics before TorchRuntime has put the native library in place.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static Device StartTorchOnCpu()
+    {
+        TorchRuntime.Initialize(Prodigy.Build.Trainer.TorchDevice.Cpu);
+        return CPU;
+    }
 
     /// <summary>meta.json's <c>name</c> (spaCy's package name part: letters, digits and underscores).</summary>
     public string ModelName { get; init; } = ModelDirectory.DefaultName;
@@ -132,11 +150,12 @@ public static class PipelineTrainer
     /// </summary>
     public static Pipeline CreatePipeline(TrainingRun run, IReadOnlyList<Example> train)
     {
+        var device = run.ResolveDevice();
         // Loaded before seeding: reading the base weights builds a pipeline, which draws random numbers.
         using var baseModel = run.BaseModel is null || BaseModel.IsSpacyPipeline(run.BaseModel) ? null : BaseModel.Load(run.BaseModel);
         torch.random.manual_seed(run.Settings.Loop.Seed);
         var labels = PipelineLabels.Collect(run.Settings, train, run.LabelsFile, baseModel?.Labels);
-        var pipeline = new Pipeline(run.Settings, labels, run.Device);
+        var pipeline = new Pipeline(run.Settings, labels, device);
         try
         {
             baseModel?.CopyInto(pipeline, run.Log);

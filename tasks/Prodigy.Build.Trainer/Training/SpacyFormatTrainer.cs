@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Prodigy.Build.Core.Config;
 using Prodigy.Build.Core.Pipelines;
 using Prodigy.Build.Core.Text;
@@ -12,7 +13,8 @@ namespace Prodigy.Build.Trainer.Training;
 /// <summary>
 /// <c>spacy train</c> for pipelines of tok2vec, ner, spancat and bag-of-words textcat components: each
 /// component's model is the architecture config.cfg names, built as a plan of the pipeline folder
-/// (<see cref="SpacyPipelinePlan"/>) whose params are the torch parameters trained here. Evaluation
+/// (<see cref="SpacyPipelinePlan"/>) whose params are the torch parameters trained here (managed arrays
+/// when the pipeline trains in managed code, <see cref="TrainableSpacyPipeline.IsManaged"/>). Evaluation
 /// writes the folder and runs the reader on the dev docs, so the scores are those of the folder that
 /// model-best/ and model-last/ receive, which spaCy loads with the same config.
 /// </summary>
@@ -40,12 +42,12 @@ public static class SpacyFormatTrainer
     {
         var loop = run.Settings.Loop;
         var stopwatch = Stopwatch.StartNew();
-        torch.random.manual_seed(loop.Seed);
         // fix_random_seed seeds Python's generator (shuffles, cut sizes) and numpy's (dropout masks).
         var python = new PythonRandom(loop.Seed);
         var masks = new Random(loop.Seed);
-        using var model = TrainableSpacyPipeline.Create(run, train);
-        using var optimizer = new AdamOptimizer(model.TrainableParameters, loop);
+        // Seeds torch too, unless the pipeline trains in managed code.
+        using var model = TrainableSpacyPipeline.Create(run, train, torchSeed: loop.Seed);
+        using var optimizer = model.CreateOptimizer(loop);
         var devDocs = dev.Select(e => TrainingDoc.ToPipelineDoc(e.Words, e.Spaces, e.Norms)).ToList();
         var trainDocs = new Dictionary<Example, TrainingDoc>(ReferenceEqualityComparer.Instance);
         foreach (var example in train)
@@ -64,7 +66,7 @@ public static class SpacyFormatTrainer
                 batch =>
                 {
                     optimizer.ZeroGrad();
-                    using var scope = NewDisposeScope();
+                    using var scope = model.IsManaged ? null : TorchScope();
                     var losses = model.Update(batch.Select(e => trainDocs[e]).ToList(), loop.Dropout, python, masks);
                     if (losses.Count > 0)
                     {
@@ -73,7 +75,13 @@ public static class SpacyFormatTrainer
 
                     return losses;
                 },
-                (previous, losses) => model.Score(model.WriteAndLoad(evalDirectory, previous, losses), dev, devDocs),
+                (previous, losses) =>
+                {
+                    CollectIfManaged(model);
+                    var scores = model.Score(model.WriteAndLoad(evalDirectory, previous, losses), dev, devDocs);
+                    CollectIfManaged(model);
+                    return scores;
+                },
                 (folder, scores, losses, score, step, epoch) => model.Write(Path.Combine(run.OutputDirectory!, folder), scores, losses, score, step, epoch),
                 cancellationToken);
         }
@@ -85,4 +93,21 @@ public static class SpacyFormatTrainer
             }
         }
     }
+
+    // A managed run's memory is its managed heap. An evaluation writes the weights and reads them back,
+    // several large arrays per weight table, on top of what the steps since the last one left: collected
+    // before and after it, the heap stays near its live size, instead of growing by the garbage of both
+    // until the GC's own budget collects it.
+    private static void CollectIfManaged(TrainableSpacyPipeline model)
+    {
+        if (model.IsManaged)
+        {
+            System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
+            GC.Collect();
+        }
+    }
+
+    // Out of line: a managed run must not compile a call into torch (its static constructor loads the native libraries).
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static IDisposable TorchScope() => NewDisposeScope();
 }

@@ -19,10 +19,11 @@ public sealed class TrainableSpacyPipeline : IDisposable
 {
     private readonly TrainingRun _run;
     private readonly SpacyPipelinePlan _plan;
-    private readonly Dictionary<string, ThincParameters> _parameters = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, IComponentParameters> _parameters = new(StringComparer.Ordinal);
     private readonly Dictionary<string, TorchTok2Vec> _encoders = new(StringComparer.Ordinal);
     private readonly Dictionary<string, TorchTransitionParser> _parsers = new(StringComparer.Ordinal);
     private readonly Dictionary<string, TorchBowTextcat> _textcats = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, HostBowTextcat> _hostTextcats = new(StringComparer.Ordinal);
     private readonly Dictionary<string, TorchSpancat> _spancats = new(StringComparer.Ordinal);
     private readonly Dictionary<string, TorchEnsembleTextcat> _ensembles = new(StringComparer.Ordinal);
     private readonly HashSet<string> _frozen;
@@ -47,7 +48,16 @@ public sealed class TrainableSpacyPipeline : IDisposable
     public TorchBowTextcat Textcat(string component) => _textcats[component];
 
     /// <summary>The torch parameters of a component, by the plan's names.</summary>
-    public ThincParameters Parameters(string component) => _parameters[component];
+    public ThincParameters Parameters(string component) => (ThincParameters)_parameters[component];
+
+    /// <summary>Whether the pipeline trains in managed code (its params are host arrays; TorchSharp is not started).</summary>
+    public bool IsManaged { get; private init; }
+
+    /// <summary>A component's params in a managed pipeline.</summary>
+    public HostParameters HostParameters(string component) => (HostParameters)_parameters[component];
+
+    /// <summary>A bag-of-words text classifier of a managed pipeline.</summary>
+    public HostBowTextcat HostTextcat(string component) => _hostTextcats[component];
 
     /// <summary>The torch model of a <c>spacy.TextCatEnsemble.v2</c> text classifier component.</summary>
     public TorchEnsembleTextcat Ensemble(string component) => _ensembles[component];
@@ -59,9 +69,23 @@ public sealed class TrainableSpacyPipeline : IDisposable
     /// <summary>The torch model of a span categorizer component.</summary>
     public TorchSpancat Spancat(string component) => _spancats[component];
 
-    public IEnumerable<Parameter> TrainableParameters => _parameters.Where(p => !_frozen.Contains(p.Key)).SelectMany(p => p.Value.All);
+    public IEnumerable<Parameter> TrainableParameters => _parameters.Where(p => !_frozen.Contains(p.Key)).SelectMany(p => p.Value is ThincParameters t ? t.All : []);
 
-    public static TrainableSpacyPipeline Create(TrainingRun run, IReadOnlyList<Example> train)
+    /// <summary>The managed params the optimizer updates (a managed pipeline's, frozen components left out).</summary>
+    public IEnumerable<HostParameter> HostTrainableParameters => _parameters.Where(p => !_frozen.Contains(p.Key)).SelectMany(p => p.Value is HostParameters h ? h.All : []);
+
+    /// <summary>The optimizer of the trained params: thinc's Adam on torch tensors or on managed arrays.</summary>
+    public IPipelineOptimizer CreateOptimizer(LoopSettings loop) =>
+        IsManaged ? new HostAdamOptimizer(HostTrainableParameters, loop) : TorchOptimizer(loop);
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private AdamOptimizer TorchOptimizer(LoopSettings loop) => new(TrainableParameters, loop);
+
+    /// <summary>
+    /// The pipeline as training starts. <paramref name="torchSeed"/> seeds torch before its weights are
+    /// drawn, when the pipeline trains with torch (a managed one draws nothing and never touches torch).
+    /// </summary>
+    public static TrainableSpacyPipeline Create(TrainingRun run, IReadOnlyList<Example> train, int? torchSeed = null)
     {
         var config = new ResolvedConfig(SpacyConfigDocument.Parse(run.ConfigText), "config.cfg");
         var loadedBase = LoadBase(run, config);
@@ -147,67 +171,43 @@ public sealed class TrainableSpacyPipeline : IDisposable
                 throw new TrainerInputException("PRD2301", $"[training] {key} names '{unknown}', which is not in [nlp] pipeline ({string.Join(", ", plan.Components.Select(c => c.Name))}); name components of the pipeline", config.Path);
             }
         }
-        var model = new TrainableSpacyPipeline(run, plan, frozen, TokenizerBytes(run)) { _vectorsName = vectors?.Name, _configText = configText };
+        // On the CPU, a pipeline whose components are all bag-of-words text classifiers (or frozen ones
+        // carried from the base model) trains in managed code: TorchSharp's native libraries, a third of
+        // such a run's memory, are never loaded.
+        var managed = run.Device is null && plan.Components.All(c =>
+            TrainsInManagedCode(config, c) || (frozen.Contains(c.Name) && basePipeline?.Components.Any(b => b.Name == c.Name) == true));
+        var model = new TrainableSpacyPipeline(run, plan, frozen, TokenizerBytes(run)) { _vectorsName = vectors?.Name, _configText = configText, IsManaged = managed };
+        var device = managed ? null : run.ResolveDevice();
+        if (!managed && torchSeed is { } seed)
+        {
+            SeedTorch(seed);
+        }
+
         try
         {
             foreach (var component in plan.Components)
             {
-                var parameters = new ThincParameters(component, run.Device);
-                model._parameters[component.Name] = parameters;
-                var section = $"components.{component.Name}";
-                switch (component.Factory)
+                if (managed)
                 {
-                    case "tok2vec":
-                        model._encoders[component.Name] = Encoder(config, parameters, "", $"{section}.model", plan.Vocab.Vectors);
-                        break;
-                    case "ner":
-                        if (component.Tok2VecUpstream is null)
-                        {
-                            model._encoders[component.Name] = Encoder(config, parameters, "tok2vec.", $"{section}.model.tok2vec", plan.Vocab.Vectors);
-                        }
-
-                        var baseClasses = (basePipeline?.Components.FirstOrDefault(c => c.Name == component.Name) as EntityRecognizerComponent)?.Classes.Count;
-                        model._parsers[component.Name] = new TorchTransitionParser(
-                            parameters,
-                            config.Int(section, "update_with_oracle_cut_size", 100),
-                            useNegatives: settings.Ner?.IncorrectSpansKey is not null,
-                            firstUnseenClass: baseClasses ?? int.MaxValue);
-                        break;
-                    case "spancat":
-                        if (component.Tok2VecUpstream is null)
-                        {
-                            model._encoders[component.Name] = Encoder(config, parameters, "tok2vec.", $"{section}.model.tok2vec", plan.Vocab.Vectors);
-                        }
-
-                        var spancat = settings.Spancat!;
-                        model._spancats[component.Name] = new TorchSpancat(parameters, spancat.SpansKey, spancat.SuggesterSizes);
-                        break;
-                    default:
+                    var hostParameters = new HostParameters(component);
+                    model._parameters[component.Name] = hostParameters;
+                    if (TrainsInManagedCode(config, component))
+                    {
                         var textcat = settings.Textcats.First(t => t.Component == component.Name);
-                        if (config.String($"{section}.model", "@architectures") == "spacy.TextCatEnsemble.v2")
-                        {
-                            if (component.Tok2VecUpstream is null)
-                            {
-                                model._encoders[component.Name] = Encoder(config, parameters, "tok2vec.", $"{section}.model.tok2vec", plan.Vocab.Vectors);
-                            }
-
-                            var ngramSize = config.Int($"{section}.model.linear_model", "ngram_size", 1);
-                            model._ensembles[component.Name] = new TorchEnsembleTextcat(parameters, ngramSize, textcat.Exclusive, supportsMissingLabels: !textcat.Exclusive);
-                        }
-                        else
-                        {
-                            model._textcats[component.Name] = new TorchBowTextcat(parameters, textcat.NgramSize, textcat.Exclusive, supportsMissingLabels: !textcat.Exclusive);
-                        }
-
-                        break;
+                        model._hostTextcats[component.Name] = new HostBowTextcat(hostParameters, textcat.NgramSize, textcat.Exclusive, supportsMissingLabels: !textcat.Exclusive);
+                    }
+                }
+                else
+                {
+                    model.AddTorchComponent(config, settings, component, device!, basePipeline);
                 }
 
                 if (basePipeline?.Components.FirstOrDefault(c => c.Name == component.Name) is { } source)
                 {
-                    CopyBaseWeights(run.BaseModel!, source, parameters);
+                    CopyBaseWeights(run.BaseModel!, source, model._parameters[component.Name]);
                 }
 
-                parameters.SetTrainable(!frozen.Contains(component.Name));
+                model._parameters[component.Name].SetTrainable(!frozen.Contains(component.Name));
             }
         }
         catch
@@ -218,6 +218,69 @@ public sealed class TrainableSpacyPipeline : IDisposable
 
         return model;
     }
+
+    // A component trained with TorchSharp: its params as torch tensors and its model.
+    private void AddTorchComponent(ResolvedConfig config, TrainingSettings settings, ComponentPlan component, Device device, SpacyPipeline? basePipeline)
+    {
+        var parameters = new ThincParameters(component, device);
+        _parameters[component.Name] = parameters;
+        var section = $"components.{component.Name}";
+        switch (component.Factory)
+        {
+            case "tok2vec":
+                _encoders[component.Name] = Encoder(config, parameters, "", $"{section}.model", _plan.Vocab.Vectors);
+                break;
+            case "ner":
+                if (component.Tok2VecUpstream is null)
+                {
+                    _encoders[component.Name] = Encoder(config, parameters, "tok2vec.", $"{section}.model.tok2vec", _plan.Vocab.Vectors);
+                }
+
+                var baseClasses = (basePipeline?.Components.FirstOrDefault(c => c.Name == component.Name) as EntityRecognizerComponent)?.Classes.Count;
+                _parsers[component.Name] = new TorchTransitionParser(
+                    parameters,
+                    config.Int(section, "update_with_oracle_cut_size", 100),
+                    useNegatives: settings.Ner?.IncorrectSpansKey is not null,
+                    firstUnseenClass: baseClasses ?? int.MaxValue);
+                break;
+            case "spancat":
+                if (component.Tok2VecUpstream is null)
+                {
+                    _encoders[component.Name] = Encoder(config, parameters, "tok2vec.", $"{section}.model.tok2vec", _plan.Vocab.Vectors);
+                }
+
+                var spancat = settings.Spancat!;
+                _spancats[component.Name] = new TorchSpancat(parameters, spancat.SpansKey, spancat.SuggesterSizes);
+                break;
+            default:
+                var textcat = settings.Textcats.First(t => t.Component == component.Name);
+                if (config.String($"{section}.model", "@architectures") == "spacy.TextCatEnsemble.v2")
+                {
+                    if (component.Tok2VecUpstream is null)
+                    {
+                        _encoders[component.Name] = Encoder(config, parameters, "tok2vec.", $"{section}.model.tok2vec", _plan.Vocab.Vectors);
+                    }
+
+                    var ngramSize = config.Int($"{section}.model.linear_model", "ngram_size", 1);
+                    _ensembles[component.Name] = new TorchEnsembleTextcat(parameters, ngramSize, textcat.Exclusive, supportsMissingLabels: !textcat.Exclusive);
+                }
+                else
+                {
+                    _textcats[component.Name] = new TorchBowTextcat(parameters, textcat.NgramSize, textcat.Exclusive, supportsMissingLabels: !textcat.Exclusive);
+                }
+
+                break;
+        }
+    }
+
+    // A bag-of-words text classifier: its model is a sparse linear layer that managed code trains as fast as torch.
+    private static bool TrainsInManagedCode(ResolvedConfig config, ComponentPlan component) =>
+        component.Factory is "textcat" or "textcat_multilabel"
+        && config.String($"components.{component.Name}.model", "@architectures") != "spacy.TextCatEnsemble.v2";
+
+    // Out of line, so that a managed run never compiles a call into torch (whose static constructor loads the native libraries).
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static void SeedTorch(int seed) => torch.random.manual_seed(seed);
 
     // A spaCy pipeline folder as base model: loaded when it has components of the config's (sourced
     // with their weights) or components this trainer can carry (kept, frozen, see WithKeptComponents);
@@ -325,7 +388,7 @@ public sealed class TrainableSpacyPipeline : IDisposable
     // Sourcing as spaCy does: the same architecture (node for node), every param taken; the label rows
     // of a component given new labels keep the base's values first (resized, spaCy's add_label), the
     // new rows start as a fresh model's. Anything else that differs is PRD2309 naming the param.
-    private static void CopyBaseWeights(string baseModel, IPipelineComponent source, ThincParameters parameters)
+    private static void CopyBaseWeights(string baseModel, IPipelineComponent source, IComponentParameters parameters)
     {
         var plan = parameters.Plan;
         if (plan.Factory != source.Factory || !plan.HasArchitectureOf(source.Tree))
@@ -347,8 +410,7 @@ public sealed class TrainableSpacyPipeline : IDisposable
             var labelRows = parameter.Key is "upper.W" or "upper.b" or "sparse_linear.W" or "sparse_linear.b" or "scorer.linear.W" or "scorer.linear.b";
             if (labelRows && value.Shape.Length == parameter.Shape.Length && value.Shape.Skip(1).SequenceEqual(parameter.Shape.Skip(1)) && value.Shape[0] < parameter.Shape[0])
             {
-                using var current = parameters[parameter.Key].detach().cpu().contiguous();
-                var merged = current.data<float>().ToArray();
+                var merged = parameters.Values(parameter.Key);
                 values.CopyTo(merged, 0);
                 parameters.Set(parameter.Key, merged);
                 continue;
@@ -408,6 +470,14 @@ public sealed class TrainableSpacyPipeline : IDisposable
                 case "spancat":
                     result = _spancats[component.Name].Update(docs, Encode(component, dropout, outputs, docs, shared), dropout);
                     break;
+                case "textcat" or "textcat_multilabel" when _hostTextcats.TryGetValue(component.Name, out var managed):
+                    // Its gradients go straight into the managed params; nothing to backpropagate through torch.
+                    if (managed.Update(docs) is { } loss)
+                    {
+                        losses[component.Name] = loss;
+                    }
+
+                    break;
                 default:
                     result = _ensembles.TryGetValue(component.Name, out var ensemble)
                         ? ensemble.Update(docs, Encode(component, dropout, outputs, docs, shared), dropout)
@@ -424,7 +494,7 @@ public sealed class TrainableSpacyPipeline : IDisposable
 
         if (total is null)
         {
-            return [];
+            return losses;
         }
 
         total.backward();
@@ -520,7 +590,7 @@ public sealed class TrainableSpacyPipeline : IDisposable
                 ["step"] = step,
                 ["epoch"] = epoch,
                 ["trainer"] = "Prodigy.Build.Trainer " + ModelDirectory.TrainerVersion,
-                ["parameters"] = _parameters.Values.Sum(p => p.All.Sum(t => t.numel())),
+                ["parameters"] = _parameters.Values.Sum(p => p.Count),
             };
             otherFiles.Add(new(ModelDirectory.MetricsFile, System.Text.Encoding.UTF8.GetBytes(metrics.ToJsonString(ModelDirectory.JsonOptions))));
         }

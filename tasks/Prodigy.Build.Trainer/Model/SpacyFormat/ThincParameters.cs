@@ -10,7 +10,7 @@ namespace Prodigy.Build.Trainer.Model.SpacyFormat;
 /// shape, so that training updates exactly what the pipeline folder stores: <see cref="Export"/>
 /// copies them into the plan's tree for writing, <see cref="Set"/> takes a base model's values.
 /// </summary>
-public sealed class ThincParameters : IDisposable
+public sealed class ThincParameters : IComponentParameters
 {
     private readonly Dictionary<string, Parameter> _byKey = new(StringComparer.Ordinal);
     private readonly List<(string Key, Parameter Tensor)> _ordered = [];
@@ -36,6 +36,14 @@ public sealed class ThincParameters : IDisposable
 
     /// <summary>Every parameter, in the plan's order (for the optimizer).</summary>
     public IEnumerable<Parameter> All => _ordered.Select(p => p.Tensor);
+
+    public long Count => _ordered.Sum(p => p.Tensor.numel());
+
+    public float[] Values(string key)
+    {
+        using var cpu = this[key].detach().cpu().contiguous();
+        return cpu.data<float>().ToArray();
+    }
 
     /// <summary>Freezes or unfreezes every parameter (<c>frozen_components</c>).</summary>
     public void SetTrainable(bool trainable)

@@ -28,7 +28,7 @@ public sealed class TorchBowTextcat(ThincParameters parameters, int ngramSize, b
         var owners = new List<long>();
         for (var d = 0; d < docs.Count; d++)
         {
-            var (docRows, docValues) = docs[d].Cached(this, () => Features(docs[d].Doc)).ToValueTuple();
+            var (docRows, docValues) = docs[d].Cached(this, () => BowFeatures.Of(docs[d].Doc, ngramSize, _length)).ToValueTuple();
             rows.AddRange(docRows);
             values.AddRange(docValues);
             for (var i = 0; i < docRows.Length; i++)
@@ -54,7 +54,7 @@ public sealed class TorchBowTextcat(ThincParameters parameters, int ngramSize, b
     /// <summary>The surrogate to backpropagate (its gradient is spaCy's) and the loss to report; null when no doc has a label.</summary>
     public (Tensor Surrogate, double Loss)? Update(IReadOnlyList<TrainingDoc> docs)
     {
-        if (Truths(docs, Labels, supportsMissingLabels) is not { } truths)
+        if (TextcatTargets.Of(docs, Labels, supportsMissingLabels) is not { } truths)
         {
             return null;
         }
@@ -67,38 +67,6 @@ public sealed class TorchBowTextcat(ThincParameters parameters, int ngramSize, b
         }
     }
 
-    /// <summary>
-    /// spaCy's textcat targets of a batch (<c>_examples_to_truth</c>): each doc's value per label, and
-    /// whether it is known (a label a multilabel doc does not give is missing; the exclusive textcat
-    /// reads it as 0); null when no doc gives any label.
-    /// </summary>
-    internal static (float[] Truth, float[] Known)? Truths(IReadOnlyList<TrainingDoc> docs, IReadOnlyList<string> labels, bool supportsMissingLabels)
-    {
-        var classes = labels.Count;
-        var truth = new float[docs.Count * classes];
-        var known = new float[docs.Count * classes];
-        var any = false;
-        for (var d = 0; d < docs.Count; d++)
-        {
-            var cats = docs[d].Example.Cats;
-            for (var c = 0; c < classes; c++)
-            {
-                if (cats.TryGetValue(labels[c], out var value))
-                {
-                    truth[(d * classes) + c] = (float)value;
-                    known[(d * classes) + c] = 1;
-                    any = true;
-                }
-                else if (!supportsMissingLabels)
-                {
-                    known[(d * classes) + c] = 1;
-                }
-            }
-        }
-
-        return any ? (truth, known) : null;
-    }
-
     /// <summary>spaCy's textcat get_loss: the gradient <c>(scores - truths) x known</c> and its mean square.</summary>
     internal static (Tensor Gradient, double Loss) Gradient(Tensor probabilities, (float[] Truth, float[] Known) truths)
     {
@@ -106,33 +74,5 @@ public sealed class TorchBowTextcat(ThincParameters parameters, int ngramSize, b
         var device = probabilities.device;
         var d_scores = (probabilities.detach() - torch.tensor(truths.Truth, shape, device: device)) * torch.tensor(truths.Known, shape, device: device);
         return (d_scores, (d_scores * d_scores).mean().item<float>());
-    }
-
-    // extract_ngrams then SparseLinear's indexing: each unique key (ascending) with its count, at its two hashed rows.
-    private Tuple<long[], float[]> Features(PipelineDoc doc)
-    {
-        var ids = doc.AttrIds("ORTH");
-        var keys = new ulong[BowTextClassifierModel.NgramKeyCount(ids.Length, ngramSize)];
-        BowTextClassifierModel.SortedNgramKeys(ids, ngramSize, keys);
-        var rows = new List<long>();
-        var values = new List<float>();
-        var mask = (uint)(_length - 1);
-        for (var i = 0; i < keys.Length;)
-        {
-            var run = 1;
-            while (i + run < keys.Length && keys[i + run] == keys[i])
-            {
-                run++;
-            }
-
-            var (first, second) = BowTextClassifierModel.KeyRows(keys[i], mask);
-            rows.Add(first);
-            values.Add(run);
-            rows.Add(second);
-            values.Add(run);
-            i += run;
-        }
-
-        return Tuple.Create(rows.ToArray(), values.ToArray());
     }
 }

@@ -76,7 +76,7 @@ public sealed class TorchEnsembleTextcat
     /// <summary>The surrogate to backpropagate (its gradient is spaCy's) and the loss to report; null when no doc has a label.</summary>
     public (Tensor Surrogate, double Loss)? Update(IReadOnlyList<TrainingDoc> docs, Func<IReadOnlyList<TrainingDoc>, BatchLayout, Tensor> encode, double dropout)
     {
-        if (TorchBowTextcat.Truths(docs, Labels, _supportsMissingLabels) is not { } truths)
+        if (TextcatTargets.Of(docs, Labels, _supportsMissingLabels) is not { } truths)
         {
             return null;
         }
