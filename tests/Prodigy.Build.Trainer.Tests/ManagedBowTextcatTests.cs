@@ -171,6 +171,35 @@ public sealed class ManagedBowTextcatTests(TorchRuntimeFixture fixture, ITestOut
         Assert.True(SpacyPipeline.IsPipelineFolder(Path.Combine(_directory, "out", "model-best")));
     }
 
+    [Fact]
+    public void Components_kept_frozen_from_a_base_model_do_not_stop_managed_training()
+    {
+        Assert.NotNull(fixture.Info);
+        var models = Path.Combine(_directory, "base");
+        var (baseSettings, baseText) = TinyData.Config(["ner", "textcat_multilabel"], 10);
+        PipelineTrainer.Train(new TrainingRun { Settings = baseSettings, ConfigText = baseText, OutputDirectory = models, Log = log.WriteLine }, TinyData.Examples(60, 81, multilabel: true), TinyData.Examples(10, 82, multilabel: true));
+        var baseFolder = Path.Combine(models, "model-best");
+        var (settings, text) = TinyData.Config(["textcat_multilabel"], 10);
+        var train = TinyData.Examples(60, 83, entities: false, multilabel: true);
+        var run = new TrainingRun { Settings = settings, ConfigText = text, BaseModel = baseFolder, OutputDirectory = Path.Combine(_directory, "continued"), Log = log.WriteLine };
+
+        // The base's tok2vec and ner are carried, frozen, with their weights; only the sourced textcat trains.
+        using (var model = TrainableSpacyPipeline.Create(run, train))
+        {
+            Assert.True(model.IsManaged);
+            Assert.Equal(["tok2vec", "ner", "textcat_multilabel"], model.Plan.Components.Select(c => c.Name));
+        }
+
+        PipelineTrainer.Train(run, train, TinyData.Examples(10, 84, entities: false, multilabel: true));
+        var continued = Path.Combine(_directory, "continued", "model-last");
+        foreach (var component in new[] { "tok2vec", "ner" })
+        {
+            Assert.Equal(File.ReadAllBytes(Path.Combine(baseFolder, component, "model")), File.ReadAllBytes(Path.Combine(continued, component, "model")));
+        }
+
+        Assert.NotEqual(File.ReadAllBytes(Path.Combine(baseFolder, "textcat_multilabel", "model")), File.ReadAllBytes(Path.Combine(continued, "textcat_multilabel", "model")));
+    }
+
     // The same config and data as a torch pipeline (Device given) and as a managed one (the default on the CPU).
     private (TrainableSpacyPipeline Torch, TrainableSpacyPipeline Managed, List<TrainingDoc> Docs) Pair(string component, bool multilabel)
     {
