@@ -34,17 +34,10 @@ public sealed class ManagedBowTextcatTests(TorchRuntimeFixture fixture, ITestOut
         using (torchModel)
         using (managed)
         {
-            // Random weights: from zeros every document would score alike and most gradients would vanish.
-            var random = new Random(5);
+            RandomWeights(managed.HostParameters(component), 5);
             foreach (var key in new[] { "sparse_linear.W", "sparse_linear.b" })
             {
-                var weights = managed.HostParameters(component)[key].Weights;
-                for (var i = 0; i < weights.Length; i++)
-                {
-                    weights[i] = (float)(random.NextDouble() - 0.5);
-                }
-
-                torchModel.Parameters(component).Set(key, weights);
+                torchModel.Parameters(component).Set(key, managed.HostParameters(component)[key].Weights);
             }
 
             Dictionary<string, double> torchLosses;
@@ -80,15 +73,7 @@ public sealed class ManagedBowTextcatTests(TorchRuntimeFixture fixture, ITestOut
         {
             var textcat = managed.HostTextcat(component);
             var parameters = managed.HostParameters(component);
-            var random = new Random(9);
-            foreach (var key in new[] { "sparse_linear.W", "sparse_linear.b" })
-            {
-                var weights = parameters[key].Weights;
-                for (var i = 0; i < weights.Length; i++)
-                {
-                    weights[i] = (float)(random.NextDouble() - 0.5);
-                }
-            }
+            RandomWeights(parameters, 9);
 
             Assert.NotNull(textcat.Update(docs));
             var truths = TextcatTargets.Of(docs, textcat.Labels, supportsMissingLabels: multilabel)!.Value;
@@ -198,6 +183,20 @@ public sealed class ManagedBowTextcatTests(TorchRuntimeFixture fixture, ITestOut
         }
 
         Assert.NotEqual(File.ReadAllBytes(Path.Combine(baseFolder, "textcat_multilabel", "model")), File.ReadAllBytes(Path.Combine(continued, "textcat_multilabel", "model")));
+    }
+
+    // Random weights: from zeros every document would score alike and most gradients would vanish.
+    private static void RandomWeights(HostParameters parameters, int seed)
+    {
+        var random = new Random(seed);
+        foreach (var key in new[] { "sparse_linear.W", "sparse_linear.b" })
+        {
+            var weights = parameters[key].Weights;
+            for (var i = 0; i < weights.Length; i++)
+            {
+                weights[i] = (float)(random.NextDouble() - 0.5);
+            }
+        }
     }
 
     // The same config and data as a torch pipeline (Device given) and as a managed one (the default on the CPU).

@@ -28,8 +28,6 @@ namespace Prodigy.Build.Trainer.Training;
 /// </remarks>
 public sealed class AdamOptimizer : IPipelineOptimizer
 {
-    private const int Chunk = AdamRule.Chunk;
-
     private readonly LoopSettings _loop;
     private readonly Parameter[] _fused;
     private readonly float[][] _firstMoment;
@@ -84,27 +82,15 @@ public sealed class AdamOptimizer : IPipelineOptimizer
             }
 
             using var contiguous = grad.contiguous();
-            var update = AdamRule.For(_loop, ++_fusedSteps[p]);
-            if (_loop.GradClip > 0)
-            {
-                // With L2 as a gradient term, thinc clips the gradient after adding it.
-                var norm = Math.Sqrt(SquaredNorm(contiguous, update.GradientL2 == 0 ? null : _fused[p], update.GradientL2));
-                update = update with { Scale = AdamRule.ClipScale(_loop, norm) };
-            }
-
             var weights = _fused[p];
-            var length = _firstMoment[p].Length;
-            var moments1 = _firstMoment[p];
-            var moments2 = _secondMoment[p];
-            var chunks = (length + Chunk - 1) / Chunk;
-            Parallel.For(0, chunks, chunk =>
-            {
-                var start = chunk * Chunk;
-                var count = Math.Min(Chunk, length - start);
-                var w = MemoryMarshal.Cast<byte, float>(weights.bytes).Slice(start, count);
-                var g = MemoryMarshal.Cast<byte, float>(contiguous.bytes).Slice(start, count);
-                update.Apply(w, g, moments1.AsSpan(start, count), moments2.AsSpan(start, count));
-            });
+            AdamRule.Step(
+                _loop,
+                ++_fusedSteps[p],
+                _firstMoment[p].Length,
+                (start, count) => MemoryMarshal.Cast<byte, float>(weights.bytes).Slice(start, count),
+                (start, count) => MemoryMarshal.Cast<byte, float>(contiguous.bytes).Slice(start, count),
+                _firstMoment[p],
+                _secondMoment[p]);
         }
 
         StepOnDevice();
@@ -159,29 +145,4 @@ public sealed class AdamOptimizer : IPipelineOptimizer
 
     private static bool IsFusable(Parameter parameter) =>
         parameter.device_type == DeviceType.CPU && parameter.dtype == ScalarType.Float32 && parameter.is_contiguous();
-
-    // The squared norm of the gradient (plus l2 * weights when L2 is a gradient term), summed in chunk
-    // order so that the same gradients give the same norm on every run.
-    private static double SquaredNorm(Tensor gradient, Parameter? weights, float l2)
-    {
-        var length = (int)gradient.numel();
-        var chunks = (length + Chunk - 1) / Chunk;
-        var partial = new double[chunks];
-        Parallel.For(0, chunks, chunk =>
-        {
-            var start = chunk * Chunk;
-            var count = Math.Min(Chunk, length - start);
-            var values = MemoryMarshal.Cast<byte, float>(gradient.bytes).Slice(start, count);
-            var w = weights is null ? [] : MemoryMarshal.Cast<byte, float>(weights.bytes).Slice(start, count);
-            partial[chunk] = AdamRule.SquaredNorm(values, w, l2);
-        });
-
-        var total = 0.0;
-        foreach (var value in partial)
-        {
-            total += value;
-        }
-
-        return total;
-    }
 }

@@ -29,6 +29,46 @@ internal static class AdamRule
             GradientL2: loop.L2IsWeightDecay ? 0f : (float)loop.L2);
     }
 
+    /// <summary>A slice of a parameter's weights or gradient, wherever they are stored (a managed array, a CPU tensor's memory).</summary>
+    public delegate Span<float> Slice(int start, int count);
+
+    /// <summary>
+    /// A parameter's <paramref name="step"/>-th update, fused: the gradient's norm (for clipping), then
+    /// each weight and its two moments read and written once, chunk by chunk in parallel.
+    /// </summary>
+    public static void Step(LoopSettings loop, int step, int length, Slice weights, Slice gradient, float[] first, float[] second)
+    {
+        var update = For(loop, step);
+        var chunks = (length + Chunk - 1) / Chunk;
+        if (loop.GradClip > 0)
+        {
+            // With L2 as a gradient term, thinc clips the gradient after adding it.
+            var l2 = update.GradientL2;
+            var partial = new double[chunks];
+            Parallel.For(0, chunks, chunk =>
+            {
+                var start = chunk * Chunk;
+                var count = Math.Min(Chunk, length - start);
+                partial[chunk] = SquaredNorm(gradient(start, count), l2 == 0 ? [] : weights(start, count), l2);
+            });
+
+            var squared = 0.0;
+            foreach (var value in partial)
+            {
+                squared += value;
+            }
+
+            update = update with { Scale = ClipScale(loop, Math.Sqrt(squared)) };
+        }
+
+        Parallel.For(0, chunks, chunk =>
+        {
+            var start = chunk * Chunk;
+            var count = Math.Min(Chunk, length - start);
+            update.Apply(weights(start, count), gradient(start, count), first.AsSpan(start, count), second.AsSpan(start, count));
+        });
+    }
+
     /// <summary>thinc's clip_gradient: the factor that brings a gradient of norm <paramref name="norm"/> to grad_clip once it reaches it.</summary>
     public static float ClipScale(LoopSettings loop, double norm) => norm >= loop.GradClip ? (float)(loop.GradClip / norm) : 1f;
 

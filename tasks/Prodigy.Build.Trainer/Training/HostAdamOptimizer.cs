@@ -53,38 +53,7 @@ public sealed class HostAdamOptimizer : IPipelineOptimizer
 
             var weights = parameter.Weights;
             var gradient = parameter.Gradient;
-            var update = AdamRule.For(_loop, ++_steps[p]);
-            var length = weights.Length;
-            var chunks = (length + AdamRule.Chunk - 1) / AdamRule.Chunk;
-            if (_loop.GradClip > 0)
-            {
-                // With L2 as a gradient term, thinc clips the gradient after adding it.
-                var l2 = update.GradientL2;
-                var partial = new double[chunks];
-                Parallel.For(0, chunks, chunk =>
-                {
-                    var start = chunk * AdamRule.Chunk;
-                    var count = Math.Min(AdamRule.Chunk, length - start);
-                    partial[chunk] = AdamRule.SquaredNorm(gradient.AsSpan(start, count), l2 == 0 ? [] : weights.AsSpan(start, count), l2);
-                });
-
-                var squared = 0.0;
-                foreach (var value in partial)
-                {
-                    squared += value;
-                }
-
-                update = update with { Scale = AdamRule.ClipScale(_loop, Math.Sqrt(squared)) };
-            }
-
-            var first = _firstMoment[p];
-            var second = _secondMoment[p];
-            Parallel.For(0, chunks, chunk =>
-            {
-                var start = chunk * AdamRule.Chunk;
-                var count = Math.Min(AdamRule.Chunk, length - start);
-                update.Apply(weights.AsSpan(start, count), gradient.AsSpan(start, count), first.AsSpan(start, count), second.AsSpan(start, count));
-            });
+            AdamRule.Step(_loop, ++_steps[p], weights.Length, (start, count) => weights.AsSpan(start, count), (start, count) => gradient.AsSpan(start, count), _firstMoment[p], _secondMoment[p]);
         }
     }
 
