@@ -38,7 +38,18 @@ internal static class GradientCheck
             set(i, original);
             var numeric = (plus - minus) / (2 * step);
             var analytic = gradientAt(i);
-            Assert.True(Math.Abs(numeric - analytic) <= (0.05 * Math.Max(Math.Abs(numeric), Math.Abs(analytic))) + 1e-4, $"{name}[{i}]: finite differences {numeric}, backward pass {analytic}");
+            static bool Near(double a, double b) => Math.Abs(a - b) <= (0.05 * Math.Max(Math.Abs(a), Math.Abs(b))) + 1e-4;
+            if (Near(numeric, analytic))
+            {
+                continue;
+            }
+
+            // A max (maxout, a span's max-pooled token) may switch inside +-step: then the one-sided
+            // differences disagree, and the backward pass is right when it equals the side the value is on.
+            var centre = objective();
+            var right = (plus - centre) / step;
+            var left = (centre - minus) / step;
+            Assert.True(!Near(left, right) && (Near(left, analytic) || Near(right, analytic)), $"{name}[{i}]: finite differences {numeric} (one-sided {left} and {right}), backward pass {analytic}");
         }
     }
 
@@ -50,7 +61,7 @@ internal static class GradientCheck
         {
             optimizer.ZeroGrad();
             using var scope = torch.NewDisposeScope();
-            Assert.NotEmpty(model.Update(docs.Skip((step * 16) % docs.Count).Take(16).ToList(), 0.1, new PythonRandom(step), new Random(step)));
+            Assert.NotEmpty(model.Update(docs.Skip((step * 16) % docs.Count).Take(16).ToList(), 0.1, new PythonRandom(step)));
             optimizer.Step();
         }
     }

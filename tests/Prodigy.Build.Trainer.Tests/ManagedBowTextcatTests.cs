@@ -43,10 +43,10 @@ public sealed class ManagedBowTextcatTests(TorchRuntimeFixture fixture, ITestOut
             Dictionary<string, double> torchLosses;
             using (torch.NewDisposeScope())
             {
-                torchLosses = torchModel.Update(docs, 0, new PythonRandom(0), new Random(0));
+                torchLosses = torchModel.Update(docs, 0, new PythonRandom(0));
             }
 
-            var managedLosses = managed.Update(docs, 0, new PythonRandom(0), new Random(0));
+            var managedLosses = managed.Update(docs, 0, new PythonRandom(0));
 
             Assert.True(managedLosses[component] > 0.01, $"loss {managedLosses[component]}");
             Assert.True(Math.Abs(torchLosses[component] - managedLosses[component]) <= 1e-6, $"loss: torch {torchLosses[component]}, managed {managedLosses[component]}");
@@ -107,7 +107,7 @@ public sealed class ManagedBowTextcatTests(TorchRuntimeFixture fixture, ITestOut
             for (var step = 0; step < 10; step++)
             {
                 optimizer.ZeroGrad();
-                Assert.NotEmpty(managed.Update(docs, 0, new PythonRandom(step), new Random(step)));
+                Assert.NotEmpty(managed.Update(docs, 0, new PythonRandom(step)));
                 optimizer.Step();
             }
 

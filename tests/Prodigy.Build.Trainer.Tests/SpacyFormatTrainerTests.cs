@@ -29,13 +29,12 @@ public sealed class SpacyFormatTrainerTests(TorchRuntimeFixture fixture, ITestOu
         var model = TrainableSpacyPipeline.Create(run, train);
         var docs = train.Select(TrainingDoc.From).ToList();
         using var optimizer = new AdamOptimizer(model.TrainableParameters, settings.Loop);
-        var random = new Random(0);
         var python = new PythonRandom(0);
         for (var step = 0; step < steps; step++)
         {
             optimizer.ZeroGrad();
             using var scope = torch.NewDisposeScope();
-            model.Update(docs.Skip((step * 16) % docs.Count).Take(16).ToList(), 0.1, python, random);
+            model.Update(docs.Skip((step * 16) % docs.Count).Take(16).ToList(), 0.1, python);
             optimizer.Step();
         }
 
@@ -55,7 +54,7 @@ public sealed class SpacyFormatTrainerTests(TorchRuntimeFixture fixture, ITestOu
         Dictionary<string, double> losses;
         using (var scope = torch.NewDisposeScope())
         {
-            losses = model.Update(docs.Take(16).ToList(), 0.1, new PythonRandom(1), new Random(1));
+            losses = model.Update(docs.Take(16).ToList(), 0.1, new PythonRandom(1));
         }
 
         Assert.Equal(before + 1, encoder.Runs);
@@ -162,7 +161,7 @@ public sealed class SpacyFormatTrainerTests(TorchRuntimeFixture fixture, ITestOu
         var (_, text) = TinyData.Config(["ner"], 10);
         var config = new Core.Config.ResolvedConfig(Core.Config.SpacyConfigDocument.Parse(text), "config.cfg");
         var plan = SpacyPipelinePlan.Create(config, new SpacyVocab(), _ => new ComponentLabels { Labels = ["BRAND"] });
-        using var parameters = new ThincParameters(plan.Component("tok2vec"), torch.CPU);
+        using var parameters = new ThincParameters(plan.Component("tok2vec"), torch.CPU, ThincInitialization.Draw(plan.Component("tok2vec"), new NumpyRandom(0)));
         var maxouts = plan.Component("tok2vec").Parameters.Where(p => p.Key.EndsWith("maxout.W", StringComparison.Ordinal)).ToList();
         Assert.NotEmpty(maxouts);
         foreach (var maxout in maxouts)
@@ -173,6 +172,68 @@ public sealed class SpacyFormatTrainerTests(TorchRuntimeFixture fixture, ITestOu
             var largest = magnitude.item<float>();
             Assert.True(largest <= bound && largest > 0.95 * bound, $"{maxout.Key} ({string.Join(" x ", maxout.Shape)}): largest |w| {largest}, thinc's bound {bound}");
         }
+
+        // The draws are numpy's, table after table: the first table is uniform(-0.1, 0.1) from seed 0.
+        var reference = new NumpyRandom(0);
+        var first = parameters["embed.hashembed.0.E"].data<float>().ToArray();
+        Assert.All(first.Take(500), v => Assert.Equal((float)reference.Uniform(-0.1, 0.1), v));
+    }
+
+    [Fact]
+    public void The_parser_lower_layer_starts_with_spaCys_unit_variance_rescaling()
+    {
+        // PrecomputableAffine's init: W from normal_init (scale sqrt(nI / nF)), then W and b rescaled on
+        // random ids and token vectors until its output there has variance 1 and mean 0 (within 0.01).
+        var (_, text) = TinyData.Config(["ner"], 10);
+        var config = new Core.Config.ResolvedConfig(Core.Config.SpacyConfigDocument.Parse(text), "config.cfg");
+        var plan = SpacyPipelinePlan.Create(config, new SpacyVocab(), _ => new ComponentLabels { Labels = ["BRAND"], TokenCounts = new Dictionary<string, long> { ["BRAND"] = 3 } });
+        var shape = plan.Component("ner").Parameter("lower.W").Shape;
+        var initial = ThincInitialization.Draw(plan.Component("ner"), new NumpyRandom(0));
+
+        // Drawn alone, W is normal with spaCy's scale; the rescaled one is far smaller.
+        var raw = new float[initial["lower.W"].Length];
+        var fresh = new NumpyRandom(0);
+        ThincInitialization.Draw(plan.Component("ner").Parameters.TakeWhile(p => p.Key != "lower.W"), fresh);
+        fresh.FillNormal(raw, 0, Math.Sqrt(1.0 / shape[0] * shape[3]));
+        var rawScale = Math.Sqrt(raw.Average(v => (double)v * v));
+        Assert.InRange(rawScale, 0.95 * Math.Sqrt(shape[3] / (double)shape[0]), 1.05 * Math.Sqrt(shape[3] / (double)shape[0]));
+        var ratios = raw.Zip(initial["lower.W"], (r, w) => w / (double)r).ToList();
+        // One factor for every weight: LSUV divides the whole of W.
+        Assert.All(ratios, r => Assert.Equal(ratios[0], r, 4));
+        Assert.True(ratios[0] < 0.5, $"W was scaled by {ratios[0]}");
+        Assert.All(initial["lower.b"], b => Assert.InRange(b, -0.5f, 0.5f));
+    }
+
+    [Fact]
+    public void A_training_pass_of_the_tok2vec_draws_spaCys_dropout_masks_from_numpy()
+    {
+        // thinc's layers in forward order: a column mask per HashEmbed table, then the embed Maxout's
+        // Dropout over the tokens, then each encoder block's over the rows with_array(pad) flattens to
+        // (the pad rows around the documents included). Evaluation draws nothing.
+        Assert.NotNull(fixture.Info);
+        var train = TinyData.Examples(6, 8);
+        var (settings, text) = TinyData.Config(["ner"], 10);
+        using var model = TrainableSpacyPipeline.Create(new TrainingRun { Settings = settings, ConfigText = text, Log = log.WriteLine }, train);
+        var encoder = model.Encoder("tok2vec");
+        var docs = train.Select(TrainingDoc.From).Where(d => d.Length > 0).ToList();
+        var layout = new BatchLayout(docs.Select(d => d.Length).ToList());
+        model.Numpy.Seed(5);
+        using (var scope = torch.NewDisposeScope())
+        {
+            encoder.Forward(docs, layout, train: false, 0.1);
+            encoder.Forward(docs, layout, train: true, 0.1);
+        }
+
+        var tables = model.Plan.Component("tok2vec").Parameters.Count(p => p.Key.EndsWith(".E", StringComparison.Ordinal));
+        var pad = encoder.WindowSize * encoder.Depth;
+        var draws = (tables * encoder.Width) + (layout.Total * encoder.Width) + (encoder.Depth * (layout.Total + (pad * (docs.Count + 1))) * encoder.Width);
+        var reference = new NumpyRandom(5);
+        for (var i = 0; i < draws; i++)
+        {
+            reference.RandomSample();
+        }
+
+        Assert.Equal(reference.RandomSample(), model.Numpy.RandomSample());
     }
 
     [Fact]
@@ -197,7 +258,7 @@ public sealed class SpacyFormatTrainerTests(TorchRuntimeFixture fixture, ITestOu
         var (_, text) = TinyData.Config(["ner"], 10);
         var config = new Core.Config.ResolvedConfig(Core.Config.SpacyConfigDocument.Parse(text), "config.cfg");
         var plan = SpacyPipelinePlan.Create(config, new SpacyVocab(), _ => new ComponentLabels { Labels = ["BRAND"], TokenCounts = new Dictionary<string, long> { ["BRAND"] = 3 } });
-        var parameters = new ThincParameters(plan.Component("ner"), torch.CPU);
+        var parameters = new ThincParameters(plan.Component("ner"), torch.CPU, ThincInitialization.Draw(plan.Component("ner"), new NumpyRandom(0)));
         return (new TorchTransitionParser(parameters, 100, useNegatives), new BiluoTransitionSystem(plan.Component("ner").Moves), parameters);
     }
 
@@ -271,7 +332,7 @@ public sealed class SpacyFormatTrainerTests(TorchRuntimeFixture fixture, ITestOu
         {
             optimizer.ZeroGrad();
             using var scope = torch.NewDisposeScope();
-            Assert.DoesNotContain("tok2vec", model.Update(docs, 0.1, new PythonRandom(step), new Random(step)).Keys);
+            Assert.DoesNotContain("tok2vec", model.Update(docs, 0.1, new PythonRandom(step)).Keys);
             optimizer.Step();
         }
 
@@ -301,13 +362,13 @@ public sealed class SpacyFormatTrainerTests(TorchRuntimeFixture fixture, ITestOu
         double Objective()
         {
             using var scope = torch.NewDisposeScope();
-            parser.Update(docs, (_, _) => tokvecs, train: false, 0, new PythonRandom(1), new Random(1));
+            parser.Update(docs, (_, _) => tokvecs, train: false, new PythonRandom(1));
             return parser.LastObjective;
         }
 
         using (var scope = torch.NewDisposeScope())
         {
-            parser.Update(docs, (_, _) => tokvecs, train: false, 0, new PythonRandom(1), new Random(1))!.Value.Surrogate.backward();
+            parser.Update(docs, (_, _) => tokvecs, train: false, new PythonRandom(1))!.Value.Surrogate.backward();
         }
 
         var checkedEntries = 0;
@@ -355,7 +416,7 @@ public sealed class SpacyFormatTrainerTests(TorchRuntimeFixture fixture, ITestOu
         var annotated = new Example { Words = words, Spaces = words.Select(_ => false).ToArray(), Norms = words, Entities = [], EntityMissing = Enumerable.Repeat(true, 5).ToArray() };
 
         Assert.False(parser.HasGold(textcatOnly));
-        Assert.Null(parser.Update([TrainingDoc.From(textcatOnly)], (_, _) => throw new InvalidOperationException("no document needs the encoder"), train: true, 0.1, new PythonRandom(0), new Random(0)));
+        Assert.Null(parser.Update([TrainingDoc.From(textcatOnly)], (_, _) => throw new InvalidOperationException("no document needs the encoder"), train: true, new PythonRandom(0)));
         Assert.True(parser.HasGold(annotated));
         Assert.Equal(BiluoTransitionSystem.Out, parser.Gold(annotated).Moves[1]);
     }

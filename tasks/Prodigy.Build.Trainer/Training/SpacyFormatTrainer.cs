@@ -42,11 +42,13 @@ public static class SpacyFormatTrainer
     {
         var loop = run.Settings.Loop;
         var stopwatch = Stopwatch.StartNew();
-        // fix_random_seed seeds Python's generator (shuffles, cut sizes) and numpy's (dropout masks).
+        // init_nlp's fix_random_seed, then nlp.initialize: the weights draw from numpy's generator (and
+        // torch's is seeded, unless the pipeline trains in managed code).
+        using var model = TrainableSpacyPipeline.Create(run, train, seed: loop.Seed);
+        // train's fix_random_seed, before the first step: Python's generator (shuffles, cut sizes) and
+        // numpy's (dropout masks) start again from the seed.
         var python = new PythonRandom(loop.Seed);
-        var masks = new Random(loop.Seed);
-        // Seeds torch too, unless the pipeline trains in managed code.
-        using var model = TrainableSpacyPipeline.Create(run, train, torchSeed: loop.Seed);
+        model.Numpy.Seed(unchecked((uint)loop.Seed));
         using var optimizer = model.CreateOptimizer(loop);
         var devDocs = dev.Select(e => TrainingDoc.ToPipelineDoc(e.Words, e.Spaces, e.Norms)).ToList();
         var trainDocs = new Dictionary<Example, TrainingDoc>(ReferenceEqualityComparer.Instance);
@@ -67,7 +69,7 @@ public static class SpacyFormatTrainer
                 {
                     optimizer.ZeroGrad();
                     using var scope = model.IsManaged ? null : TorchScope();
-                    var losses = model.Update(batch.Select(e => trainDocs[e]).ToList(), loop.Dropout, python, masks);
+                    var losses = model.Update(batch.Select(e => trainDocs[e]).ToList(), loop.Dropout, python);
                     if (losses.Count > 0)
                     {
                         optimizer.Step();

@@ -31,13 +31,24 @@ public sealed class TrainableSpacyPipeline : IDisposable
     private string? _vectorsName;
     private string _configText = "";
 
-    private TrainableSpacyPipeline(TrainingRun run, SpacyPipelinePlan plan, HashSet<string> frozen, byte[] tokenizer)
+    private TrainableSpacyPipeline(TrainingRun run, SpacyPipelinePlan plan, HashSet<string> frozen, byte[] tokenizer, uint seed)
     {
         _run = run;
         _plan = plan;
         _frozen = frozen;
         _tokenizer = tokenizer;
+        Numpy = new NumpyRandom(seed);
+        _masks = new DropoutMasks(Numpy);
     }
+
+    private readonly DropoutMasks _masks;
+
+    /// <summary>
+    /// numpy's global generator as this pipeline's layers draw from it (initial weights, then the dropout
+    /// masks): seeded with the run's seed as spaCy's <c>init_nlp</c> seeds it before <c>nlp.initialize</c>;
+    /// the training loop seeds it again as spaCy's <c>train</c> does before its first step.
+    /// </summary>
+    public NumpyRandom Numpy { get; }
 
     public SpacyPipelinePlan Plan => _plan;
 
@@ -82,10 +93,12 @@ public sealed class TrainableSpacyPipeline : IDisposable
     private AdamOptimizer TorchOptimizer(LoopSettings loop) => new(TrainableParameters, loop);
 
     /// <summary>
-    /// The pipeline as training starts. <paramref name="torchSeed"/> seeds torch before its weights are
-    /// drawn, when the pipeline trains with torch (a managed one draws nothing and never touches torch).
+    /// The pipeline as training starts: each fresh component's weights drawn as spaCy's initialize draws
+    /// them from numpy's generator seeded with <paramref name="seed"/> (<see cref="ThincInitialization"/>),
+    /// a sourced one's taken from the base model. A pipeline trained with torch seeds torch's generator
+    /// with it too (a GPU's dropout masks); a managed one never touches torch.
     /// </summary>
-    public static TrainableSpacyPipeline Create(TrainingRun run, IReadOnlyList<Example> train, int? torchSeed = null)
+    public static TrainableSpacyPipeline Create(TrainingRun run, IReadOnlyList<Example> train, int seed = 0)
     {
         var config = new ResolvedConfig(SpacyConfigDocument.Parse(run.ConfigText), "config.cfg");
         var loadedBase = LoadBase(run, config);
@@ -176,12 +189,16 @@ public sealed class TrainableSpacyPipeline : IDisposable
         // such a run's memory, are never loaded.
         var managed = run.Device is null && plan.Components.All(c =>
             TrainsInManagedCode(config, c) || (frozen.Contains(c.Name) && basePipeline?.Components.Any(b => b.Name == c.Name) == true));
-        var model = new TrainableSpacyPipeline(run, plan, frozen, TokenizerBytes(run)) { _vectorsName = vectors?.Name, _configText = configText, IsManaged = managed };
+        var model = new TrainableSpacyPipeline(run, plan, frozen, TokenizerBytes(run), unchecked((uint)seed)) { _vectorsName = vectors?.Name, _configText = configText, IsManaged = managed };
         var device = managed ? null : run.ResolveDevice();
-        if (!managed && torchSeed is { } seed)
+        if (!managed)
         {
             SeedTorch(seed);
         }
+
+        // spaCy does not initialize a sourced component: its fresh values (the rows of labels it adds) come
+        // from a generator of their own, so that the components initialized draw what they draw in spaCy.
+        var sourcedNumpy = new NumpyRandom(unchecked((uint)seed));
 
         try
         {
@@ -199,7 +216,8 @@ public sealed class TrainableSpacyPipeline : IDisposable
                 }
                 else
                 {
-                    model.AddTorchComponent(config, settings, component, device!, basePipeline);
+                    var sourced = basePipeline?.Components.Any(c => c.Name == component.Name) == true;
+                    model.AddTorchComponent(config, settings, component, device!, basePipeline, ThincInitialization.Draw(component, sourced ? sourcedNumpy : model.Numpy));
                 }
 
                 if (basePipeline?.Components.FirstOrDefault(c => c.Name == component.Name) is { } source)
@@ -220,9 +238,9 @@ public sealed class TrainableSpacyPipeline : IDisposable
     }
 
     // A component trained with TorchSharp: its params as torch tensors and its model.
-    private void AddTorchComponent(ResolvedConfig config, TrainingSettings settings, ComponentPlan component, Device device, SpacyPipeline? basePipeline)
+    private void AddTorchComponent(ResolvedConfig config, TrainingSettings settings, ComponentPlan component, Device device, SpacyPipeline? basePipeline, Dictionary<string, float[]> initial)
     {
-        var parameters = new ThincParameters(component, device);
+        var parameters = new ThincParameters(component, device, initial);
         _parameters[component.Name] = parameters;
         var section = $"components.{component.Name}";
         switch (component.Factory)
@@ -241,7 +259,8 @@ public sealed class TrainableSpacyPipeline : IDisposable
                     parameters,
                     config.Int(section, "update_with_oracle_cut_size", 100),
                     useNegatives: settings.Ner?.IncorrectSpansKey is not null,
-                    firstUnseenClass: baseClasses ?? int.MaxValue);
+                    firstUnseenClass: baseClasses ?? int.MaxValue,
+                    Numpy);
                 break;
             case "spancat":
                 if (component.Tok2VecUpstream is null)
@@ -250,7 +269,7 @@ public sealed class TrainableSpacyPipeline : IDisposable
                 }
 
                 var spancat = settings.Spancat!;
-                _spancats[component.Name] = new TorchSpancat(parameters, spancat.SpansKey, spancat.SuggesterSizes);
+                _spancats[component.Name] = new TorchSpancat(parameters, spancat.SpansKey, spancat.SuggesterSizes, _masks);
                 break;
             default:
                 var textcat = settings.Textcats.First(t => t.Component == component.Name);
@@ -262,7 +281,7 @@ public sealed class TrainableSpacyPipeline : IDisposable
                     }
 
                     var ngramSize = config.Int($"{section}.model.linear_model", "ngram_size", 1);
-                    _ensembles[component.Name] = new TorchEnsembleTextcat(parameters, ngramSize, textcat.Exclusive, supportsMissingLabels: !textcat.Exclusive);
+                    _ensembles[component.Name] = new TorchEnsembleTextcat(parameters, ngramSize, textcat.Exclusive, supportsMissingLabels: !textcat.Exclusive, _masks);
                 }
                 else
                 {
@@ -432,20 +451,21 @@ public sealed class TrainableSpacyPipeline : IDisposable
         }
     }
 
-    private static TorchTok2Vec Encoder(ResolvedConfig config, ThincParameters parameters, string prefix, string section, SpacyVectors vectors) => new(
+    private TorchTok2Vec Encoder(ResolvedConfig config, ThincParameters parameters, string prefix, string section, SpacyVectors vectors) => new(
         parameters,
         prefix,
         config.StringList($"{section}.embed", "attrs"),
         config.Int($"{section}.encode", "window_size", 1),
         config.Int($"{section}.encode", "depth", 4),
-        vectors);
+        vectors,
+        _masks);
 
     /// <summary>
     /// One update of every trained component on a batch (spaCy's nlp.update); the losses by component.
-    /// <paramref name="python"/> is Python's generator (the parser's cut sizes), <paramref name="masks"/> the
-    /// one dropout masks draw from (numpy's in spaCy).
+    /// <paramref name="python"/> is Python's generator (the parser's cut sizes); the dropout masks draw from
+    /// <see cref="Numpy"/>.
     /// </summary>
-    public Dictionary<string, double> Update(IReadOnlyList<TrainingDoc> docs, double dropout, PythonRandom python, Random masks)
+    public Dictionary<string, double> Update(IReadOnlyList<TrainingDoc> docs, double dropout, PythonRandom python)
     {
         var losses = new Dictionary<string, double>(StringComparer.Ordinal);
         var outputs = new List<(string Component, Tensor Output)>();
@@ -465,7 +485,7 @@ public sealed class TrainableSpacyPipeline : IDisposable
                     // Run by its listeners, on the documents they learn from (the encoder's output reaches nothing else).
                     break;
                 case "ner":
-                    result = _parsers[component.Name].Update(docs, Encode(component, dropout, outputs, docs, shared), train: true, dropout, python, masks);
+                    result = _parsers[component.Name].Update(docs, Encode(component, dropout, outputs, docs, shared), train: true, python);
                     break;
                 case "spancat":
                     result = _spancats[component.Name].Update(docs, Encode(component, dropout, outputs, docs, shared), dropout);

@@ -15,14 +15,15 @@ public sealed class ThincParameters : IComponentParameters
     private readonly Dictionary<string, Parameter> _byKey = new(StringComparer.Ordinal);
     private readonly List<(string Key, Parameter Tensor)> _ordered = [];
 
-    public ThincParameters(ComponentPlan plan, Device device)
+    /// <summary>The component's params on <paramref name="device"/>, starting from <paramref name="initial"/> (see <see cref="ThincInitialization"/>).</summary>
+    public ThincParameters(ComponentPlan plan, Device device, IReadOnlyDictionary<string, float[]> initial)
     {
         Plan = plan;
         foreach (var parameter in plan.Parameters)
         {
             using var noGrad = torch.no_grad();
-            using var initial = Initial(parameter);
-            var tensor = new Parameter(initial.to(device).contiguous(), requires_grad: true);
+            using var values = torch.tensor(initial[parameter.Key], parameter.Shape);
+            var tensor = new Parameter(values.to(device).contiguous(), requires_grad: true);
             _byKey[parameter.Key] = tensor;
             _ordered.Add((parameter.Key, tensor));
         }
@@ -79,35 +80,5 @@ public sealed class ThincParameters : IComponentParameters
         {
             tensor.Dispose();
         }
-    }
-
-    // thinc's initialisers by layer: HashEmbed uniform ±0.1, Maxout and Linear Glorot-uniform, LayerNorm
-    // G ones, biases zero; the parser's upper layer and SparseLinear start at zero; the lower layer's W
-    // and pad normal (then rescaled by the parser, as spaCy's LSUV init does).
-    internal static Tensor Initial(ModelParameter parameter)
-    {
-        var shape = parameter.Shape;
-        var key = parameter.Key;
-        string Last(int n) => string.Join('.', key.Split('.')[^n..]);
-        return Last(2) switch
-        {
-            "layernorm.G" => torch.ones(shape),
-            "lower.W" => torch.randn(shape).Times(Math.Sqrt(1.0 / (shape[0] * shape[3]))),
-            "lower.pad" => torch.randn(shape),
-            "upper.W" or "upper.b" or "sparse_linear.W" or "sparse_linear.b" => torch.zeros(shape),
-            "maxout.W" or "projection.W" or "static_vectors.W" or "linear.W" => Glorot(shape),
-            _ when key.EndsWith(".E", StringComparison.Ordinal) => torch.rand(shape).Times(0.2).Plus(-0.1),
-            _ => torch.zeros(shape),
-        };
-    }
-
-    // thinc's glorot_uniform_init: the bound is sqrt(6 / (shape[0] + shape[1])) whatever the rank, so a
-    // Maxout's W (nO, nP, nI) gets sqrt(6 / (nO + nP)), not a fan-in/fan-out bound: 0.25 for the tok2vec's
-    // 96 x 3 x 288, where a fan-based bound would give 0.10 and, under the LayerNorm that follows, a
-    // larger step per update than spaCy's.
-    private static Tensor Glorot(long[] shape)
-    {
-        var scale = Math.Sqrt(6.0 / (shape[0] + shape[1]));
-        return torch.rand(shape).Times(2).Plus(-1).Times(scale);
     }
 }

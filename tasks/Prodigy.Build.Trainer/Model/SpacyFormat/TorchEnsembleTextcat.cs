@@ -19,10 +19,12 @@ public sealed class TorchEnsembleTextcat
     private readonly bool _exclusive;
     private readonly bool _supportsMissingLabels;
     private readonly string _output;
+    private readonly DropoutMasks _masks;
 
-    public TorchEnsembleTextcat(ThincParameters parameters, int ngramSize, bool exclusive, bool supportsMissingLabels)
+    public TorchEnsembleTextcat(ThincParameters parameters, int ngramSize, bool exclusive, bool supportsMissingLabels, DropoutMasks? masks = null)
     {
         _parameters = parameters;
+        _masks = masks ?? new DropoutMasks(new Core.Text.NumpyRandom(0));
         _exclusive = exclusive;
         _supportsMissingLabels = supportsMissingLabels;
         _bow = new TorchBowTextcat(parameters, ngramSize, exclusive, supportsMissingLabels);
@@ -67,7 +69,7 @@ public sealed class TorchEnsembleTextcat
             summary = summary.IndexAdd(0, owner, tokens * attention.unsqueeze(1));
         }
 
-        var residual = summary.Plus(TorchTok2Vec.Dropout(TorchTok2Vec.NormalizedMaxout(_parameters, summary, ""), train, dropout));
+        var residual = summary.Plus(_masks.Apply(TorchTok2Vec.NormalizedMaxout(_parameters, summary, ""), train, dropout));
         var scores = torch.nn.functional.linear(torch.cat([bow, residual], 1), _parameters[$"{_output}.W"], _parameters[$"{_output}.b"]);
         var probabilities = _exclusive ? scores.softmax(1) : scores.sigmoid();
         return (scores.MoveToOuterDisposeScope(), probabilities.MoveToOuterDisposeScope());

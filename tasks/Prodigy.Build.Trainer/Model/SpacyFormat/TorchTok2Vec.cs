@@ -21,9 +21,12 @@ public sealed class TorchTok2Vec : IDisposable
     private readonly SpacyVectors? _vectors;
     private readonly Tensor? _vectorTable;
 
-    public TorchTok2Vec(ThincParameters parameters, string prefix, IReadOnlyList<string> attrs, int windowSize, int depth, SpacyVectors? vectors = null)
+    private readonly DropoutMasks _masks;
+
+    public TorchTok2Vec(ThincParameters parameters, string prefix, IReadOnlyList<string> attrs, int windowSize, int depth, SpacyVectors? vectors = null, DropoutMasks? masks = null)
     {
         _parameters = parameters;
+        _masks = masks ?? new DropoutMasks(new Core.Text.NumpyRandom(0));
         if (parameters.Has($"{prefix}embed.static_vectors.W"))
         {
             // The table stays on the device, as thinc keeps vocab.vectors on the GPU: only row indices travel per batch.
@@ -90,7 +93,7 @@ public sealed class TorchTok2Vec : IDisposable
             if (train && dropout > 0)
             {
                 // HashEmbed's dropout: one mask over the columns, for the whole batch.
-                summed = summed * ColumnMask(Width, dropout, device);
+                summed = summed * _masks.Mask([Width], dropout, device);
             }
 
             embedded.Add(summed);
@@ -101,9 +104,10 @@ public sealed class TorchTok2Vec : IDisposable
             embedded.Add(StaticVectors(docs, layout, train, dropout, device));
         }
 
-        var mixed = Dropout(NormalizedMaxout(torch.cat(embedded, 1), $"{_prefix}embed."), train, dropout);
+        var mixed = _masks.Apply(NormalizedMaxout(torch.cat(embedded, 1), $"{_prefix}embed."), train, dropout);
 
-        // with_array(pad): [pad zeros, doc 1, pad zeros, doc 2, ..., pad zeros].
+        // with_array(pad): [pad zeros, doc 1, pad zeros, doc 2, ..., pad zeros]; each block's dropout mask
+        // covers these rows, pads too, as thinc's does (the callers leave out empty documents, as its flatten does).
         var pad = WindowSize * Depth;
         var flatRows = layout.Total + (pad * (docs.Count + 1));
         var positions = new long[layout.Total];
@@ -120,7 +124,7 @@ public sealed class TorchTok2Vec : IDisposable
         var x = torch.zeros([flatRows, Width], device: device).index_copy(0, index, mixed);
         for (var block = 0; block < Depth; block++)
         {
-            var update = Dropout(NormalizedMaxout(ExpandWindow(x, WindowSize), $"{_prefix}encode.{block}."), train, dropout);
+            var update = _masks.Apply(NormalizedMaxout(ExpandWindow(x, WindowSize), $"{_prefix}encode.{block}."), train, dropout);
             x = x.Plus(update);
         }
 
@@ -168,7 +172,7 @@ public sealed class TorchTok2Vec : IDisposable
 
         var projected = _vectorTable!.index_select(0, torch.tensor(rows, device: device)).matmul(w.t());
         var output = projected.Minus((projected * torch.tensor(missing, [layout.Total, 1], device: device)).detach());
-        return train && dropout > 0 ? output * ColumnMask(w.shape[0], dropout, device) : output;
+        return train && dropout > 0 ? output * _masks.Mask([w.shape[0]], dropout, device) : output;
     }
 
     /// <summary>Frees the vectors table on the device.</summary>
@@ -216,13 +220,6 @@ public sealed class TorchTok2Vec : IDisposable
 
         return torch.cat(parts, 1);
     }
-
-    /// <summary>thinc's Dropout on an array: each value kept with 1 - rate, scaled by 1 / (1 - rate).</summary>
-    internal static Tensor Dropout(Tensor x, bool train, double rate) =>
-        train && rate > 0 ? x * torch.rand_like(x).AtLeast(rate).to(x.dtype).DividedBy(1 - rate) : x;
-
-    internal static Tensor ColumnMask(long width, double rate, Device device) =>
-        torch.rand([width], device: device).AtLeast(rate).to(ScalarType.Float32).DividedBy(1 - rate);
 }
 
 /// <summary>Where each document's tokens lie in a batch's packed rows.</summary>

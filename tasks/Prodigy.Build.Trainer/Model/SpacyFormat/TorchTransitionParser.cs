@@ -28,10 +28,16 @@ public sealed class TorchTransitionParser
     private readonly int _pieces;
     private readonly int _classes;
     private readonly bool _hasUpper;
+    private readonly NumpyRandom _numpy;
 
-    public TorchTransitionParser(ThincParameters parameters, int cutSize, bool useNegatives, int firstUnseenClass = int.MaxValue)
+    /// <summary>
+    /// The parser over <paramref name="parameters"/> (initialized as spaCy does, <see cref="ThincInitialization"/>);
+    /// its hidden dropout masks draw from <paramref name="numpy"/>, numpy's global generator.
+    /// </summary>
+    public TorchTransitionParser(ThincParameters parameters, int cutSize, bool useNegatives, int firstUnseenClass = int.MaxValue, NumpyRandom? numpy = null)
     {
         _parameters = parameters;
+        _numpy = numpy ?? new NumpyRandom(0);
         _moves = new BiluoTransitionSystem(parameters.Plan.Moves);
         var lower = parameters["lower.W"];
         _features = (int)lower.shape[0];
@@ -43,11 +49,10 @@ public sealed class TorchTransitionParser
         _unseen = Enumerable.Range(0, _classes).Select(c => c >= firstUnseenClass).ToArray();
         CutSize = cutSize;
         UseNegatives = useNegatives;
-        if (firstUnseenClass == int.MaxValue)
-        {
-            InitializeLower();
-        }
     }
+
+    /// <summary>ParserStepModel's dropout rate on the hidden layer in training (spaCy's default, which no setting reaches).</summary>
+    public const double HiddenDropout = 0.1;
 
     public int CutSize { get; }
 
@@ -66,7 +71,7 @@ public sealed class TorchTransitionParser
     /// (packed as the layout says): the others get no gradient in spaCy either, and a batch can hold a
     /// document of thousands of tokens annotated for another component alone.
     /// </summary>
-    public (Tensor Surrogate, double Loss)? Update(IReadOnlyList<TrainingDoc> batch, Func<IReadOnlyList<TrainingDoc>, BatchLayout, Tensor> encode, bool train, double dropout, PythonRandom python, Random masks)
+    public (Tensor Surrogate, double Loss)? Update(IReadOnlyList<TrainingDoc> batch, Func<IReadOnlyList<TrainingDoc>, BatchLayout, Tensor> encode, bool train, PythonRandom python)
     {
         var docs = batch.Where(d => d.Length > 0 && d.Cached(this, () => Gold(d.Example)).HasGold(0, d.Length)).ToList();
         if (docs.Count == 0)
@@ -151,7 +156,6 @@ public sealed class TorchTransitionParser
         var costs = new float[_classes];
         var valid = new bool[_classes];
         var nMoves = 0;
-        var keep = 1 / (1 - dropout);
         while (states.Count > 0)
         {
             var n = states.Count;
@@ -170,10 +174,17 @@ public sealed class TorchTransitionParser
                 }
             }
 
-            // Maxout over pieces, remembering the winner; then the hidden dropout of ParserStepModel.
+            // Maxout over pieces, remembering the winner; then the hidden dropout of ParserStepModel, whose
+            // rate is its own 0.1 whatever the training's dropout (step_forward: get_dropout_mask(shape, 0.1)).
             var hidden = new float[n * _hidden];
             var winner = new int[n * _hidden];
-            var mask = train && dropout > 0 ? new float[n * _hidden] : null;
+            float[]? mask = null;
+            if (train)
+            {
+                mask = new float[n * _hidden];
+                _numpy.FillDropoutMask(mask, HiddenDropout);
+            }
+
             for (var i = 0; i < n * _hidden; i++)
             {
                 var best = 0;
@@ -189,7 +200,6 @@ public sealed class TorchTransitionParser
                 hidden[i] = z[(i * _pieces) + best];
                 if (mask is not null)
                 {
-                    mask[i] = masks.NextDouble() >= dropout ? (float)keep : 0f;
                     hidden[i] *= mask[i];
                 }
             }
@@ -467,39 +477,5 @@ public sealed class TorchTransitionParser
             ? example.IncorrectEntities.Where(e => e.End <= example.Length).Select(e => (e.Start, e.End, e.Label)).ToList()
             : [];
         return new BiluoGold(moves, labels, negatives);
-    }
-
-    // spaCy's LSUV-style init of the lower layer: on random token vectors and feature ids, rescale W until
-    // the hidden units have unit variance and move b until they have zero mean (at most ten rounds).
-    private void InitializeLower()
-    {
-        using var noGrad = torch.no_grad();
-        using var scope = NewDisposeScope();
-        var w = _parameters["lower.W"];
-        var b = _parameters["lower.b"];
-        var device = w.device;
-        var nI = w.shape[3];
-        var tokvecs = torch.randn([5000, nI], device: device);
-        var ids = torch.randint(0, 5000, [5000, _features], device: device);
-        for (var round = 0; round < 10; round++)
-        {
-            var table = torch.nn.functional.linear(tokvecs, w.view(_features * _hidden * _pieces, nI)).view(5000, _features, _hidden * _pieces);
-            var summed = torch.zeros([5000, _hidden * _pieces], device: device);
-            for (var f = 0; f < _features; f++)
-            {
-                summed = summed.Plus(table.index_select(0, ids.select(1, f)).select(1, f));
-            }
-
-            var hiddens = summed.Plus(b.view(-1)).view(5000, _hidden, _pieces).max(2).values;
-            var mean = hiddens.mean().item<float>();
-            var variance = hiddens.var().item<float>();
-            if (Math.Abs(variance - 1) < 0.01 && Math.Abs(mean) < 0.01)
-            {
-                break;
-            }
-
-            w.DivInPlace(Math.Sqrt(variance));
-            b.AddInPlace(-(mean / Math.Sqrt(variance)));
-        }
     }
 }
