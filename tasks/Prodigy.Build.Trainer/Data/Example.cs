@@ -36,6 +36,9 @@ public sealed class Example
 
     public int Length => Words.Count;
 
+    /// <summary>Whether the corpus did not record the tokens' trailing spaces (spaCy's <c>has_unknown_spaces</c>): spaCy trains such a doc on its own tokens.</summary>
+    public bool UnknownSpaces { get; init; }
+
     /// <summary>Reads a doc of a spaCy corpus.</summary>
     public static Example FromDoc(SpacyDoc doc, string? incorrectSpansKey = "incorrect_spans")
     {
@@ -101,6 +104,7 @@ public sealed class Example
         {
             Words = doc.Words,
             Spaces = doc.Spaces ?? Enumerable.Repeat(true, doc.Length).ToArray(),
+            UnknownSpaces = doc.Spaces is null,
             Norms = norms,
             Entities = entities,
             EntityMissing = missing,

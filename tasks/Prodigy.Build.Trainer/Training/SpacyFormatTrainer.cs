@@ -42,6 +42,12 @@ public static class SpacyFormatTrainer
     {
         var loop = run.Settings.Loop;
         var stopwatch = Stopwatch.StartNew();
+        // spaCy's Corpus: each text tokenized by the pipeline's tokenizer, the annotation aligned onto its
+        // tokens (unless [corpora] gold_preproc says to keep the corpus's tokens).
+        var config = new ResolvedConfig(SpacyConfigDocument.Parse(run.ConfigText), "config.cfg");
+        var tokenizer = TrainableSpacyPipeline.Tokenizer(run);
+        train = GoldPreproc(config, "train_corpus") ? train : [.. train.Select(e => CorpusTokenization.Predicted(e, tokenizer))];
+        var devPredicted = GoldPreproc(config, "dev_corpus") ? dev : [.. dev.Select(e => CorpusTokenization.Predicted(e, tokenizer))];
         // init_nlp's fix_random_seed, then nlp.initialize: the weights draw from numpy's generator (and
         // torch's is seeded, unless the pipeline trains in managed code).
         using var model = TrainableSpacyPipeline.Create(run, train, seed: loop.Seed);
@@ -50,7 +56,7 @@ public static class SpacyFormatTrainer
         var python = new PythonRandom(loop.Seed);
         model.Numpy.Seed(unchecked((uint)loop.Seed));
         using var optimizer = model.CreateOptimizer(loop);
-        var devDocs = dev.Select(e => TrainingDoc.ToPipelineDoc(e.Words, e.Spaces, e.Norms)).ToList();
+        var devDocs = devPredicted.Select(e => TrainingDoc.ToPipelineDoc(e.Words, e.Spaces, e.Norms)).ToList();
         var trainDocs = new Dictionary<Example, TrainingDoc>(ReferenceEqualityComparer.Instance);
         foreach (var example in train)
         {
@@ -94,6 +100,13 @@ public static class SpacyFormatTrainer
                 Directory.Delete(evalDirectory, recursive: true);
             }
         }
+    }
+
+    // [corpora.train] or [corpora.dev] (as [training] train_corpus / dev_corpus name them) gold_preproc: train or evaluate on the corpus's own tokens.
+    private static bool GoldPreproc(ResolvedConfig config, string corpusKey)
+    {
+        var section = config.String("training", corpusKey) ?? (corpusKey == "train_corpus" ? "corpora.train" : "corpora.dev");
+        return config.Bool(section, "gold_preproc", false);
     }
 
     // A managed run's memory is its managed heap. An evaluation writes the weights and reads them back,

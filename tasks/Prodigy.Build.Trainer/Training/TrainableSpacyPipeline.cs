@@ -632,13 +632,23 @@ public sealed class TrainableSpacyPipeline : IDisposable
     }
 
     /// <summary>spaCy's scores of the loaded folder on the dev examples (their own tokens, as spacy train evaluates).</summary>
+    /// <remarks>
+    /// <paramref name="devDocs"/> are the documents the pipeline predicts on: the tokenizer's tokens of
+    /// each text, as spaCy's Corpus makes them; the predictions are aligned to the gold tokens to be scored.
+    /// </remarks>
     public ScoreSet Score(SpacyPipeline pipeline, IReadOnlyList<Example> dev, IReadOnlyList<PipelineDoc> devDocs)
     {
         var docs = devDocs.Select(d => new PipelineDoc(d.Text, d.Tokens)).ToList();
         pipeline.Annotate(docs);
         var labels = PipelineLabels.Of(_plan.Components);
         var predictions = docs.Select(d => Prediction.FromDoc(d, labels)).ToList();
-        return PipelineScores.Compute(_run.Settings, labels, dev, predictions);
+        return PipelineScores.Compute(
+            _run.Settings,
+            labels,
+            dev,
+            predictions,
+            docs.Select(d => (IReadOnlyList<string>)d.Tokens.Select(t => t.Text).ToList()).ToList(),
+            docs.Select(d => (IReadOnlyList<bool>)d.Tokens.Select(t => t.Whitespace).ToList()).ToList());
     }
 
     // meta.json as spacy train writes it: lang, name, version, the spaCy version range, empty
@@ -647,6 +657,16 @@ public sealed class TrainableSpacyPipeline : IDisposable
     private JsonObject Meta(ScoreSet scores, IReadOnlyDictionary<string, double> losses)
     {
         var performance = TrainerCommandLine.ScoresJson(scores);
+
+        // The tokenizer's scores (the dev texts are tokenized as spaCy's Corpus does) reach the
+        // performance block only when score_weights names them, as spaCy's update_meta has it.
+        foreach (var key in new[] { "token_acc", "token_p", "token_r", "token_f" })
+        {
+            if (!_run.Settings.ScoreWeights.Any(w => w.Key == key))
+            {
+                performance.Remove(key);
+            }
+        }
 
         foreach (var component in _plan.Components)
         {
@@ -682,6 +702,9 @@ public sealed class TrainableSpacyPipeline : IDisposable
     }
 
     // The tokenizer file: a spaCy tokenizer or pipeline folder's as it is; rules JSON or the language's built-in rules converted.
+    /// <summary>The tokenizer the pipeline ships with (what <c>nlp.make_doc</c> runs): the corpus's texts are tokenized by it, as spaCy's Corpus does.</summary>
+    public static Tokenizer Tokenizer(TrainingRun run) => new(TokenizerRules.FromMsgPack(TokenizerBytes(run), "tokenizer"));
+
     private static byte[] TokenizerBytes(TrainingRun run)
     {
         var path = run.TokenizerRulesPath ?? (run.BaseModel is { } baseModel ? BaseModel.TokenizerRulesOf(baseModel) : null);
