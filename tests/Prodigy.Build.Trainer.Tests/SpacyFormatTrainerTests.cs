@@ -205,6 +205,26 @@ public sealed class SpacyFormatTrainerTests(TorchRuntimeFixture fixture, ITestOu
     }
 
     [Fact]
+    public void The_shared_tok2vec_runs_on_a_batch_no_listener_learns_from_as_spaCys_Tok2Vec_update_does()
+    {
+        // spaCy runs Tok2Vec.update on every batch, before its listeners look for gold: its dropout masks
+        // are drawn even when the NER then has nothing to learn, so the numpy stream stays spaCy's.
+        var train = TinyData.Examples(8, 3);
+        using var model = Trained(["ner"], train, 0);
+        var unannotated = TinyData.Examples(4, 5, entities: false).Select(TrainingDoc.From).ToList();
+        var encoder = model.Encoder("tok2vec");
+        var before = encoder.Runs;
+        model.Numpy.Seed(3);
+        using (var scope = torch.NewDisposeScope())
+        {
+            Assert.DoesNotContain("ner", model.Update(unannotated, 0.1, new PythonRandom(0)).Keys);
+        }
+
+        Assert.Equal(before + 1, encoder.Runs);
+        Assert.NotEqual(new NumpyRandom(3).RandomSample(), model.Numpy.RandomSample());
+    }
+
+    [Fact]
     public void A_training_pass_of_the_tok2vec_draws_spaCys_dropout_masks_from_numpy()
     {
         // thinc's layers in forward order: a column mask per HashEmbed table, then the embed Maxout's

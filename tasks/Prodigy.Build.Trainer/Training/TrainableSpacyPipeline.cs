@@ -482,7 +482,9 @@ public sealed class TrainableSpacyPipeline : IDisposable
             switch (component.Factory)
             {
                 case "tok2vec":
-                    // Run by its listeners, on the documents they learn from (the encoder's output reaches nothing else).
+                    // spaCy's Tok2Vec.update runs over the whole batch before its listeners, whether or not one
+                    // of them then learns from it: its dropout masks are drawn here either way.
+                    SharedVectors(component.Name, docs, docs, trainsEncoder: true, dropout, shared);
                     break;
                 case "ner":
                     result = _parsers[component.Name].Update(docs, Encode(component, dropout, outputs, docs, shared), train: true, python);
@@ -551,19 +553,7 @@ public sealed class TrainableSpacyPipeline : IDisposable
                 return encoder.Forward(subset, layout, train: true, dropout);
             }
 
-            if (!shared.TryGetValue(upstream, out var vectors) || !subset.Where(d => d.Length > 0).All(vectors.Starts.ContainsKey))
-            {
-                var all = (batch ?? subset).Where(d => d.Length > 0).Concat(subset.Where(d => d.Length > 0)).Distinct().ToList();
-                var allLayout = new BatchLayout(all.Select(d => d.Length).ToList());
-                var starts = new Dictionary<TrainingDoc, int>(ReferenceEqualityComparer.Instance);
-                for (var d = 0; d < all.Count; d++)
-                {
-                    starts[all[d]] = allLayout.Starts[d];
-                }
-
-                vectors = new SharedTokenVectors(starts, encoder.Forward(all, allLayout, train: trainsEncoder, trainsEncoder ? dropout : 0));
-                shared[upstream] = vectors;
-            }
+            var vectors = SharedVectors(upstream, batch ?? subset, subset, trainsEncoder, dropout, shared);
 
             var index = new long[layout.Total];
             for (var d = 0; d < subset.Count; d++)
@@ -584,6 +574,28 @@ public sealed class TrainableSpacyPipeline : IDisposable
 
             return output;
         };
+    }
+
+    // The shared tok2vec's output for the batch (its documents with tokens, in order), run once per update
+    // unless a listener needs a document it has not seen.
+    private SharedTokenVectors SharedVectors(string upstream, IReadOnlyList<TrainingDoc> batch, IReadOnlyList<TrainingDoc> subset, bool trainsEncoder, double dropout, Dictionary<string, SharedTokenVectors> shared)
+    {
+        if (shared.TryGetValue(upstream, out var vectors) && subset.Where(d => d.Length > 0).All(vectors.Starts.ContainsKey))
+        {
+            return vectors;
+        }
+
+        var all = batch.Where(d => d.Length > 0).Concat(subset.Where(d => d.Length > 0)).Distinct().ToList();
+        var allLayout = new BatchLayout(all.Select(d => d.Length).ToList());
+        var starts = new Dictionary<TrainingDoc, int>(ReferenceEqualityComparer.Instance);
+        for (var d = 0; d < all.Count; d++)
+        {
+            starts[all[d]] = allLayout.Starts[d];
+        }
+
+        vectors = new SharedTokenVectors(starts, _encoders[upstream].Forward(all, allLayout, train: trainsEncoder, trainsEncoder ? dropout : 0));
+        shared[upstream] = vectors;
+        return vectors;
     }
 
     /// <summary>A tok2vec's output for a batch, and where each document's rows start in it.</summary>
