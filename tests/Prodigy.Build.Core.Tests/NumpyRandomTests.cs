@@ -73,6 +73,21 @@ public class NumpyRandomTests
     }
 
     [Fact]
+    public void Skipping_samples_leaves_the_generator_where_drawing_them_does()
+    {
+        // 1,001 samples cross the 624-word blocks at an odd place.
+        var skipped = new NumpyRandom(9);
+        skipped.SkipSamples(1001);
+        var drawn = new NumpyRandom(9);
+        for (var i = 0; i < 1001; i++)
+        {
+            drawn.RandomSample();
+        }
+
+        Assert.Equal(drawn.RandomSample(), skipped.RandomSample());
+    }
+
+    [Fact]
     public void A_rate_of_zero_or_one_draws_nothing()
     {
         var random = new NumpyRandom(0);

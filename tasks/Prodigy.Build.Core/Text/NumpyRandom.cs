@@ -73,6 +73,15 @@ public sealed class NumpyRandom
         }
     }
 
+    /// <summary>Advances the generator past <paramref name="count"/> <c>random_sample</c> draws (what a mask of that many values takes).</summary>
+    public void SkipSamples(long count)
+    {
+        for (var i = 0L; i < count; i++)
+        {
+            _generator.Next53Bits();
+        }
+    }
+
     /// <summary>
     /// thinc's <c>Ops.get_dropout_mask(shape, drop)</c> over <paramref name="mask"/>'s values (C order):
     /// each <c>(uniform(0, 1) &gt;= drop) / (1 - drop)</c> as float32. A rate at or below zero is all ones

@@ -483,8 +483,18 @@ public sealed class TrainableSpacyPipeline : IDisposable
             {
                 case "tok2vec":
                     // spaCy's Tok2Vec.update runs over the whole batch before its listeners, whether or not one
-                    // of them then learns from it: its dropout masks are drawn here either way.
-                    SharedVectors(component.Name, docs, docs, trainsEncoder: true, dropout, shared);
+                    // of them then learns from it: its dropout masks are drawn here either way. When none
+                    // will read the output (a batch of documents only a bag-of-words textcat learns from,
+                    // thousands of tokens each), only the draws are made.
+                    if (AnyListenerLearns(component.Name, docs))
+                    {
+                        SharedVectors(component.Name, docs, docs, trainsEncoder: true, dropout, shared);
+                    }
+                    else
+                    {
+                        _encoders[component.Name].SkipTrainingPass(docs, dropout);
+                    }
+
                     break;
                 case "ner":
                     result = _parsers[component.Name].Update(docs, Encode(component, dropout, outputs, docs, shared), train: true, python);
@@ -575,6 +585,13 @@ public sealed class TrainableSpacyPipeline : IDisposable
             return output;
         };
     }
+
+    // Whether a trained listener of the tok2vec reads its output for this batch: a parser with gold in it;
+    // a span categorizer or ensemble text classifier counts as reading it whatever the batch holds (a pass
+    // computed for nobody costs time, never a different stream).
+    private bool AnyListenerLearns(string tok2vec, IReadOnlyList<TrainingDoc> docs) =>
+        _plan.Components.Any(c => c.Tok2VecUpstream == tok2vec && !_frozen.Contains(c.Name)
+            && (!_parsers.TryGetValue(c.Name, out var parser) || parser.HasGoldIn(docs)));
 
     // The shared tok2vec's output for the batch (its documents with tokens, in order), run once per update
     // unless a listener needs a document it has not seen.

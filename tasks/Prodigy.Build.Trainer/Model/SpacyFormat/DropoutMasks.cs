@@ -20,6 +20,19 @@ public sealed class DropoutMasks(NumpyRandom numpy)
     /// <summary><paramref name="x"/> times a mask of its shape (thinc's Dropout); <paramref name="x"/> itself outside training or at rate zero, drawing nothing.</summary>
     public Tensor Apply(Tensor x, bool train, double rate) => train && rate > 0 ? x * Mask(x.shape, rate, x.device) : x;
 
+    /// <summary>
+    /// Draws what masks of <paramref name="count"/> values at <paramref name="rate"/> would draw, without
+    /// making them: for a layer spaCy runs but whose output nothing reads. On a GPU nothing (its masks
+    /// come from the device's generator, not numpy's).
+    /// </summary>
+    public void Skip(long count, double rate, Device device)
+    {
+        if (rate > 0 && rate < 1 && device.type == DeviceType.CPU)
+        {
+            Numpy.SkipSamples(count);
+        }
+    }
+
     /// <summary>A mask of <paramref name="shape"/>: each value kept with 1 - rate and scaled by 1 / (1 - rate), else zero.</summary>
     public Tensor Mask(long[] shape, double rate, Device device)
     {

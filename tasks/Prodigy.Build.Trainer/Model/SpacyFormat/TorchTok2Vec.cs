@@ -131,6 +131,27 @@ public sealed class TorchTok2Vec : IDisposable
         return x.index_select(0, index).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// What a training pass over <paramref name="docs"/> draws from numpy (each table's and the static
+    /// vectors' column masks, the mixing layer's over the tokens, each block's over the padded rows),
+    /// without computing it: spaCy's Tok2Vec.update runs on a batch none of whose listeners then learns
+    /// from it, and only its masks reach anything after.
+    /// </summary>
+    public void SkipTrainingPass(IReadOnlyList<TrainingDoc> docs, double dropout)
+    {
+        var device = _parameters[$"{_prefix}embed.layernorm.G"].device;
+        var tokens = docs.Where(d => d.Length > 0).ToList();
+        long total = tokens.Sum(d => d.Length);
+        var columns = (long)_tables.Length * Width;
+        if (_vectorTable is not null)
+        {
+            columns += _parameters[$"{_prefix}embed.static_vectors.W"].shape[0];
+        }
+
+        var pad = WindowSize * Depth;
+        _masks.Skip(columns + (total * Width) + (Depth * (total + (pad * (tokens.Count + 1))) * Width), dropout, device);
+    }
+
     /// <summary>The vectors table's row of each token's ORTH (-1 without one): spaCy's <c>vectors.find(keys=...)</c>.</summary>
     public long[] VectorRows(PipelineDoc doc)
     {

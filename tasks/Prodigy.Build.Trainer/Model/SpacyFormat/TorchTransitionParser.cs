@@ -62,6 +62,9 @@ public sealed class TorchTransitionParser
     /// <summary>The classes the oracle has not yet called gold; their scores are masked (spaCy's unseen_classes).</summary>
     public int UnseenClassCount => _unseen.Count(u => u);
 
+    /// <summary>Whether the batch has a document this component learns from (<see cref="Update"/> returns null without one).</summary>
+    public bool HasGoldIn(IReadOnlyList<TrainingDoc> batch) => batch.Any(d => d.Length > 0 && d.Cached(this, () => Gold(d.Example)).HasGold(0, d.Length));
+
     /// <summary>Whether <paramref name="example"/> has any annotation for this component.</summary>
     public bool HasGold(Example example) => Gold(example).HasGold(0, example.Length);
 
