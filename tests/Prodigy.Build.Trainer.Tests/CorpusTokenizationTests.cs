@@ -31,6 +31,14 @@ public class CorpusTokenizationTests
     }
 
     [Fact]
+    public void A_trailing_space_after_the_last_token_is_part_of_the_text()
+    {
+        // reference.text keeps the last token's space, and the tokenizer gives it back to that token.
+        var gold = Gold(["I", "love", "Gucci"], [true, true, true], [new(2, 3, "BRAND")]);
+        Assert.Same(gold, CorpusTokenization.Predicted(gold, English));
+    }
+
+    [Fact]
     public void A_split_token_takes_its_O_and_the_entities_move_to_the_new_positions()
     {
         // Gold "edit:" is one token; the tokenizer makes "edit" and ":". Both align to an O token only.

@@ -25,7 +25,7 @@ public static class CorpusTokenization
             return gold;
         }
 
-        var tokens = tokenizer.Tokenize(Text(gold.Words, gold.Spaces, 0, gold.Length));
+        var tokens = tokenizer.Tokenize(gold.Text);
         if (tokens.Count == gold.Length && tokens.Select(t => t.Text).SequenceEqual(gold.Words, StringComparer.Ordinal) && tokens.Select(t => t.Whitespace).SequenceEqual(gold.Spaces))
         {
             return gold;

@@ -36,6 +36,9 @@ public sealed class Example
 
     public int Length => Words.Count;
 
+    /// <summary>The document's text, as spaCy's <c>doc.text</c>: every token with its trailing space, the last one's too.</summary>
+    public string Text => string.Concat(Words.Select((w, i) => Spaces[i] ? w + " " : w));
+
     /// <summary>Whether the corpus did not record the tokens' trailing spaces (spaCy's <c>has_unknown_spaces</c>): spaCy trains such a doc on its own tokens.</summary>
     public bool UnknownSpaces { get; init; }
 

@@ -164,7 +164,7 @@ public sealed class TrainedPipeline : IDisposable
             return PipelineScores.Compute(Settings, Labels, examples, PredictWithTorch(examples));
         }
 
-        var texts = examples.Select(e => string.Concat(e.Words.Select((w, i) => e.Spaces[i] ? w + " " : w))).ToList();
+        var texts = examples.Select(e => e.Text).ToList();
         var docs = spacy.Process(texts);
         var predicted = docs.Select(d => (IReadOnlyList<string>)d.Tokens.Select(t => t.Text).ToList()).ToList();
         var spaces = docs.Select(d => (IReadOnlyList<bool>)d.Tokens.Select(t => t.Whitespace).ToList()).ToList();
