@@ -291,7 +291,7 @@ public sealed class SpacyFormatTrainerTests(TorchRuntimeFixture fixture, ITestOu
         var config = new Core.Config.ResolvedConfig(Core.Config.SpacyConfigDocument.Parse(text), "config.cfg");
         var plan = SpacyPipelinePlan.Create(config, new SpacyVocab(), _ => new ComponentLabels { Labels = ["BRAND"], TokenCounts = new Dictionary<string, long> { ["BRAND"] = 3 } });
         var parameters = new ThincParameters(plan.Component("ner"), torch.CPU, ThincInitialization.Draw(plan.Component("ner"), new NumpyRandom(0)));
-        return (new TorchTransitionParser(parameters, 100, useNegatives), new BiluoTransitionSystem(plan.Component("ner").Moves), parameters);
+        return (new TorchTransitionParser(parameters, 100, useNegatives, new NumpyRandom(0)), new BiluoTransitionSystem(plan.Component("ner").Moves), parameters);
     }
 
     private static Example Sentence(IReadOnlyList<LabeledSpan>? entities, bool[]? missing, IReadOnlyList<LabeledSpan>? incorrect = null)

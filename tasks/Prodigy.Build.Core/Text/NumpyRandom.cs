@@ -82,6 +82,15 @@ public sealed class NumpyRandom
         }
     }
 
+    /// <summary>Advances the generator as <see cref="FillDropoutMask"/> of <paramref name="count"/> values would, without the mask.</summary>
+    public void SkipDropoutMask(long count, double drop)
+    {
+        if (drop > 0 && drop < 1)
+        {
+            SkipSamples(count);
+        }
+    }
+
     /// <summary>
     /// thinc's <c>Ops.get_dropout_mask(shape, drop)</c> over <paramref name="mask"/>'s values (C order):
     /// each <c>(uniform(0, 1) &gt;= drop) / (1 - drop)</c> as float32. A rate at or below zero is all ones

@@ -259,8 +259,8 @@ public sealed class TrainableSpacyPipeline : IDisposable
                     parameters,
                     config.Int(section, "update_with_oracle_cut_size", 100),
                     useNegatives: settings.Ner?.IncorrectSpansKey is not null,
-                    firstUnseenClass: baseClasses ?? int.MaxValue,
-                    Numpy);
+                    Numpy,
+                    firstUnseenClass: baseClasses ?? int.MaxValue);
                 break;
             case "spancat":
                 if (component.Tok2VecUpstream is null)

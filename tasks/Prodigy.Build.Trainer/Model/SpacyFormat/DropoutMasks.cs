@@ -27,9 +27,9 @@ public sealed class DropoutMasks(NumpyRandom numpy)
     /// </summary>
     public void Skip(long count, double rate, Device device)
     {
-        if (rate > 0 && rate < 1 && device.type == DeviceType.CPU)
+        if (device.type == DeviceType.CPU)
         {
-            Numpy.SkipSamples(count);
+            Numpy.SkipDropoutMask(count, rate);
         }
     }
 

@@ -29,7 +29,8 @@ public static class ThincInitialization
             values[parameter.Key] = initial;
             shapes[parameter.Key] = shape;
             var key = parameter.Key;
-            switch (string.Join('.', key.Split('.')[^Math.Min(2, key.Count(c => c == '.') + 1)..]))
+            // The layer and param, the last two parts of every key (embed.maxout.W -> maxout.W).
+            switch (string.Join('.', key.Split('.')[^2..]))
             {
                 case "layernorm.G":
                     initial.AsSpan().Fill(1f);

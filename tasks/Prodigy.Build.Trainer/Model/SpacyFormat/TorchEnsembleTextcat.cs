@@ -21,10 +21,10 @@ public sealed class TorchEnsembleTextcat
     private readonly string _output;
     private readonly DropoutMasks _masks;
 
-    public TorchEnsembleTextcat(ThincParameters parameters, int ngramSize, bool exclusive, bool supportsMissingLabels, DropoutMasks? masks = null)
+    public TorchEnsembleTextcat(ThincParameters parameters, int ngramSize, bool exclusive, bool supportsMissingLabels, DropoutMasks masks)
     {
         _parameters = parameters;
-        _masks = masks ?? new DropoutMasks(new Core.Text.NumpyRandom(0));
+        _masks = masks;
         _exclusive = exclusive;
         _supportsMissingLabels = supportsMissingLabels;
         _bow = new TorchBowTextcat(parameters, ngramSize, exclusive, supportsMissingLabels);

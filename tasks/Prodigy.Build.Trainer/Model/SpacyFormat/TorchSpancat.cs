@@ -12,10 +12,8 @@ namespace Prodigy.Build.Trainer.Model.SpacyFormat;
 /// (a document without the spans key has no gold span, so all its suggestions are negatives); the
 /// gradient sent into the logistic is <c>scores - target</c>, the loss its sum of squares.
 /// </summary>
-public sealed class TorchSpancat(ThincParameters parameters, string spansKey, IReadOnlyList<int> suggesterSizes, DropoutMasks? masks = null)
+public sealed class TorchSpancat(ThincParameters parameters, string spansKey, IReadOnlyList<int> suggesterSizes, DropoutMasks masks)
 {
-    private readonly DropoutMasks _masks = masks ?? new DropoutMasks(new Core.Text.NumpyRandom(0));
-
     private readonly Dictionary<string, int> _labelIndex = parameters.Plan.Labels.Select((l, i) => (l, i)).ToDictionary(p => p.l, p => p.i, StringComparer.Ordinal);
 
     public IReadOnlyList<string> Labels => parameters.Plan.Labels;
@@ -79,7 +77,7 @@ public sealed class TorchSpancat(ThincParameters parameters, string spansKey, IR
         }
 
         var features = grouped.index_select(0, torch.tensor(inverse, device: device));
-        var hidden = _masks.Apply(TorchTok2Vec.NormalizedMaxout(parameters, features, "reducer."), train, dropout);
+        var hidden = masks.Apply(TorchTok2Vec.NormalizedMaxout(parameters, features, "reducer."), train, dropout);
         var scores = torch.nn.functional.linear(hidden, parameters["scorer.linear.W"], parameters["scorer.linear.b"]).sigmoid();
         return scores.MoveToOuterDisposeScope();
     }

@@ -23,10 +23,10 @@ public sealed class TorchTok2Vec : IDisposable
 
     private readonly DropoutMasks _masks;
 
-    public TorchTok2Vec(ThincParameters parameters, string prefix, IReadOnlyList<string> attrs, int windowSize, int depth, SpacyVectors? vectors = null, DropoutMasks? masks = null)
+    public TorchTok2Vec(ThincParameters parameters, string prefix, IReadOnlyList<string> attrs, int windowSize, int depth, SpacyVectors? vectors, DropoutMasks masks)
     {
         _parameters = parameters;
-        _masks = masks ?? new DropoutMasks(new Core.Text.NumpyRandom(0));
+        _masks = masks;
         if (parameters.Has($"{prefix}embed.static_vectors.W"))
         {
             // The table stays on the device, as thinc keeps vocab.vectors on the GPU: only row indices travel per batch.

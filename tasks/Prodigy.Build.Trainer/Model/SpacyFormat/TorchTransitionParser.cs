@@ -34,10 +34,10 @@ public sealed class TorchTransitionParser
     /// The parser over <paramref name="parameters"/> (initialized as spaCy does, <see cref="ThincInitialization"/>);
     /// its hidden dropout masks draw from <paramref name="numpy"/>, numpy's global generator.
     /// </summary>
-    public TorchTransitionParser(ThincParameters parameters, int cutSize, bool useNegatives, int firstUnseenClass = int.MaxValue, NumpyRandom? numpy = null)
+    public TorchTransitionParser(ThincParameters parameters, int cutSize, bool useNegatives, NumpyRandom numpy, int firstUnseenClass = int.MaxValue)
     {
         _parameters = parameters;
-        _numpy = numpy ?? new NumpyRandom(0);
+        _numpy = numpy;
         _moves = new BiluoTransitionSystem(parameters.Plan.Moves);
         var lower = parameters["lower.W"];
         _features = (int)lower.shape[0];
@@ -63,7 +63,9 @@ public sealed class TorchTransitionParser
     public int UnseenClassCount => _unseen.Count(u => u);
 
     /// <summary>Whether the batch has a document this component learns from (<see cref="Update"/> returns null without one).</summary>
-    public bool HasGoldIn(IReadOnlyList<TrainingDoc> batch) => batch.Any(d => d.Length > 0 && d.Cached(this, () => Gold(d.Example)).HasGold(0, d.Length));
+    public bool HasGoldIn(IReadOnlyList<TrainingDoc> batch) => batch.Any(LearnsFrom);
+
+    private bool LearnsFrom(TrainingDoc doc) => doc.Length > 0 && doc.Cached(this, () => Gold(doc.Example)).HasGold(0, doc.Length);
 
     /// <summary>Whether <paramref name="example"/> has any annotation for this component.</summary>
     public bool HasGold(Example example) => Gold(example).HasGold(0, example.Length);
@@ -76,7 +78,7 @@ public sealed class TorchTransitionParser
     /// </summary>
     public (Tensor Surrogate, double Loss)? Update(IReadOnlyList<TrainingDoc> batch, Func<IReadOnlyList<TrainingDoc>, BatchLayout, Tensor> encode, bool train, PythonRandom python)
     {
-        var docs = batch.Where(d => d.Length > 0 && d.Cached(this, () => Gold(d.Example)).HasGold(0, d.Length)).ToList();
+        var docs = batch.Where(LearnsFrom).ToList();
         if (docs.Count == 0)
         {
             return null;
