@@ -269,6 +269,29 @@ public sealed class SpacyFormatTrainerTests(TorchRuntimeFixture fixture, ITestOu
     }
 
     [Fact]
+    public void A_CPU_dropout_mask_holds_thincs_mask_from_numpy_in_its_shape()
+    {
+        // The mask is drawn straight into the tensor's storage: it must be numpy's draw, value for value, in C order.
+        Assert.NotNull(fixture.Info);
+        var masks = new DropoutMasks(new NumpyRandom(7));
+        using var mask = masks.Mask([3, 5], 0.25, torch.CPU);
+        var expected = new float[15];
+        new NumpyRandom(7).FillDropoutMask(expected, 0.25);
+        Assert.Equal([3L, 5L], mask.shape);
+        Assert.Equal(torch.ScalarType.Float32, mask.dtype);
+        Assert.Equal(expected, mask.data<float>().ToArray());
+        Assert.Contains(0f, expected);
+        Assert.Contains(1f / 0.75f, expected);
+        // The next mask continues numpy's stream.
+        using var next = masks.Mask([4], 0.25, torch.CPU);
+        var following = new NumpyRandom(7);
+        following.SkipDropoutMask(15, 0.25);
+        var expectedNext = new float[4];
+        following.FillDropoutMask(expectedNext, 0.25);
+        Assert.Equal(expectedNext, next.data<float>().ToArray());
+    }
+
+    [Fact]
     public void The_parser_gradient_is_spaCys_log_loss()
     {
         // Scores of four classes; class 1 is the only zero-cost one, class 3 invalid.

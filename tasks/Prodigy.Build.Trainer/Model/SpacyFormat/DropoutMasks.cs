@@ -41,8 +41,10 @@ public sealed class DropoutMasks(NumpyRandom numpy)
             return torch.rand(shape, device: device).AtLeast(rate).to(ScalarType.Float32).DividedBy(1 - rate);
         }
 
-        var values = new float[shape.Aggregate(1L, (a, b) => a * b)];
-        Numpy.FillDropoutMask(values, rate);
-        return torch.tensor(values, shape, device: device);
+        // Drawn straight into the tensor's storage: a managed array per mask (a block's covers every
+        // padded row of the batch) was large-object garbage on every step, which the GC let pile up.
+        var mask = torch.empty(shape, ScalarType.Float32);
+        Numpy.FillDropoutMask(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(mask.bytes), rate);
+        return mask;
     }
 }

@@ -142,13 +142,18 @@ public sealed class TorchTransitionParser
             return cpu.data<float>().ToArray();
         }
 
-        var precomputed = Host(table);
+        // The table (one row of feature slots per token) is read where it lies on the CPU, copied to the
+        // host once on a GPU, and its gradient is written into a tensor: a managed copy of each was two
+        // large arrays of garbage per step.
+        using var hostTable = table.detach().cpu().contiguous();
+        using var hostDTable = torch.zeros(table.shape, ScalarType.Float32);
+        ReadOnlySpan<float> precomputed = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(hostTable.bytes);
+        var dTable = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(hostDTable.bytes);
         var pad = Host(_parameters["lower.pad"]);
         var bias = Host(_parameters["lower.b"]);
         var upperW = _hasUpper ? Host(_parameters["upper.W"]) : [];
         var upperB = _hasUpper ? Host(_parameters["upper.b"]) : [];
 
-        var dTable = new float[precomputed.Length];
         var dPad = new float[pad.Length];
         var dBias = new float[bias.Length];
         var dUpperW = new float[upperW.Length];
@@ -174,7 +179,7 @@ public sealed class TorchTransitionParser
                 bias.CopyTo(sum);
                 for (var f = 0; f < _features; f++)
                 {
-                    var feature = rows[f] < 0 ? pad.AsSpan(f * width, width) : precomputed.AsSpan((rows[f] * perToken) + (f * width), width);
+                    var feature = rows[f] < 0 ? pad.AsSpan(f * width, width) : precomputed.Slice((rows[f] * perToken) + (f * width), width);
                     System.Numerics.Tensors.TensorPrimitives.Add(sum, feature, sum);
                 }
             }
@@ -298,7 +303,7 @@ public sealed class TorchTransitionParser
                 for (var f = 0; f < _features; f++)
                 {
                     var token = tokens[(s * _features) + f];
-                    var target = token < 0 ? dPad.AsSpan(f * width, width) : dTable.AsSpan((token * perToken) + (f * width), width);
+                    var target = token < 0 ? dPad.AsSpan(f * width, width) : dTable.Slice((token * perToken) + (f * width), width);
                     System.Numerics.Tensors.TensorPrimitives.Add(target, dz, target);
                 }
             }
@@ -339,7 +344,8 @@ public sealed class TorchTransitionParser
             nMoves++;
         }
 
-        var surrogate = (table * torch.tensor(dTable, table.shape, device: device)).sum()
+        using var deviceDTable = hostDTable.to(device);
+        var surrogate = (table * deviceDTable).sum()
             .Plus((_parameters["lower.pad"] * torch.tensor(dPad, _parameters["lower.pad"].shape, device: device)).sum())
             .Plus((_parameters["lower.b"] * torch.tensor(dBias, _parameters["lower.b"].shape, device: device)).sum());
         if (_hasUpper)
