@@ -67,6 +67,35 @@ public class AdamOptimizerTests(TorchRuntimeFixture fixture)
     }
 
     // The managed pipelines' optimizer runs the same arithmetic on host arrays: same gradients, same weights, bit for bit.
+    [Fact]
+    public void A_step_leaves_the_gradients_zeroed_so_the_next_backward_starts_from_nothing()
+    {
+        Assert.NotNull(_runtime.Info);
+        torch.random.manual_seed(5);
+        // One parameter of several chunks (cleared in parallel), one of a single chunk (cleared inline).
+        var parameters = new[] { new TorchSharp.Modules.Parameter(torch.randn(100_000)), new TorchSharp.Modules.Parameter(torch.randn(17)) };
+        using var optimizer = new AdamOptimizer(parameters, Loop(decoupledWeightDecay: true, gradClip: 1.0));
+        foreach (var parameter in parameters)
+        {
+            (parameter * 2.5).sum().backward();
+        }
+
+        optimizer.Step();
+        foreach (var parameter in parameters)
+        {
+            Assert.Equal(0f, parameter.grad!.abs().max().item<float>());
+        }
+
+        optimizer.ZeroGrad();
+        foreach (var parameter in parameters)
+        {
+            (parameter * -1.5).sum().backward();
+            // Exactly the new gradient: nothing of the first one is left to add to it.
+            Assert.Equal(-1.5f, parameter.grad!.min().item<float>());
+            Assert.Equal(-1.5f, parameter.grad!.max().item<float>());
+        }
+    }
+
     [Theory]
     [InlineData(true, 1.0)]
     [InlineData(false, 1.0)]

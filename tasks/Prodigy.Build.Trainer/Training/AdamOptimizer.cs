@@ -33,6 +33,7 @@ public sealed class AdamOptimizer : IPipelineOptimizer
     private readonly float[][] _firstMoment;
     private readonly float[][] _secondMoment;
     private readonly int[] _fusedSteps;
+    private readonly bool[] _fusedGradientCleared;
     private readonly Parameter[] _others;
     private readonly Tensor[] _otherFirstMoment;
     private readonly Tensor[] _otherSecondMoment;
@@ -50,17 +51,33 @@ public sealed class AdamOptimizer : IPipelineOptimizer
         _firstMoment = [.. _fused.Select(p => new float[p.numel()])];
         _secondMoment = [.. _fused.Select(p => new float[p.numel()])];
         _fusedSteps = new int[_fused.Length];
+        _fusedGradientCleared = new bool[_fused.Length];
         _otherFirstMoment = [.. _others.Select(p => torch.zeros_like(p))];
         _otherSecondMoment = [.. _others.Select(p => torch.zeros_like(p))];
         _otherSteps = new int[_others.Length];
     }
 
-    /// <summary>Clears the gradients of every parameter.</summary>
+    /// <summary>Clears the gradients of every parameter (those the last <see cref="Step"/> zeroed as it read them are skipped).</summary>
     public void ZeroGrad()
     {
         // Every TorchSharp wrapper is disposed here and now: left to the finalizer, native handles
         // were released on its thread while training went on, and a long run crashed (SIGSEGV).
-        foreach (var parameter in _fused.Concat(_others))
+        for (var p = 0; p < _fused.Length; p++)
+        {
+            if (_fusedGradientCleared[p])
+            {
+                _fusedGradientCleared[p] = false;
+                continue;
+            }
+
+            using var grad = _fused[p].grad;
+            if (grad is not null)
+            {
+                using var zeroed = grad.zero_();
+            }
+        }
+
+        foreach (var parameter in _others)
         {
             using var grad = parameter.grad;
             if (grad is not null)
@@ -70,7 +87,10 @@ public sealed class AdamOptimizer : IPipelineOptimizer
         }
     }
 
-    /// <summary>Updates every parameter that has a gradient, each clipped by its own norm as configured.</summary>
+    /// <summary>
+    /// Updates every parameter that has a gradient, each clipped by its own norm as configured. A CPU
+    /// gradient is left zeroed (it is cleared as it is read), as the next <see cref="ZeroGrad"/> would leave it.
+    /// </summary>
     public void Step()
     {
         for (var p = 0; p < _fused.Length; p++)
@@ -81,6 +101,9 @@ public sealed class AdamOptimizer : IPipelineOptimizer
                 continue;
             }
 
+            // A contiguous gradient is its own storage here, so clearing it as it is read zeroes the
+            // parameter's gradient; a copy (a strided gradient) is left for ZeroGrad to clear.
+            var inPlace = grad.is_contiguous();
             using var contiguous = grad.contiguous();
             var weights = _fused[p];
             AdamRule.Step(
@@ -90,7 +113,9 @@ public sealed class AdamOptimizer : IPipelineOptimizer
                 (start, count) => MemoryMarshal.Cast<byte, float>(weights.bytes).Slice(start, count),
                 (start, count) => MemoryMarshal.Cast<byte, float>(contiguous.bytes).Slice(start, count),
                 _firstMoment[p],
-                _secondMoment[p]);
+                _secondMoment[p],
+                clearGradient: inPlace);
+            _fusedGradientCleared[p] = inPlace;
         }
 
         StepOnDevice();

@@ -34,9 +34,12 @@ internal static class AdamRule
 
     /// <summary>
     /// A parameter's <paramref name="step"/>-th update, fused: the gradient's norm (for clipping), then
-    /// each weight and its two moments read and written once, chunk by chunk in parallel.
+    /// each weight and its two moments read and written once, chunk by chunk in parallel. With
+    /// <paramref name="clearGradient"/>, each chunk of the gradient is zeroed right after it is read,
+    /// while it is still in the cache (a separate zeroing pass over every gradient cost more than a
+    /// millisecond a step).
     /// </summary>
-    public static void Step(LoopSettings loop, int step, int length, Slice weights, Slice gradient, float[] first, float[] second)
+    public static void Step(LoopSettings loop, int step, int length, Slice weights, Slice gradient, float[] first, float[] second, bool clearGradient = false)
     {
         var update = For(loop, step);
         var chunks = (length + Chunk - 1) / Chunk;
@@ -45,7 +48,7 @@ internal static class AdamRule
             // With L2 as a gradient term, thinc clips the gradient after adding it.
             var l2 = update.GradientL2;
             var partial = new double[chunks];
-            Parallel.For(0, chunks, chunk =>
+            ForEachChunk(chunks, chunk =>
             {
                 var start = chunk * Chunk;
                 var count = Math.Min(Chunk, length - start);
@@ -61,12 +64,31 @@ internal static class AdamRule
             update = update with { Scale = ClipScale(loop, Math.Sqrt(squared)) };
         }
 
-        Parallel.For(0, chunks, chunk =>
+        ForEachChunk(chunks, chunk =>
         {
             var start = chunk * Chunk;
             var count = Math.Min(Chunk, length - start);
-            update.Apply(weights(start, count), gradient(start, count), first.AsSpan(start, count), second.AsSpan(start, count));
+            var slice = gradient(start, count);
+            update.Apply(weights(start, count), slice, first.AsSpan(start, count), second.AsSpan(start, count));
+            if (clearGradient)
+            {
+                slice.Clear();
+            }
         });
+    }
+
+    // Most params (biases, layer norms, small layers) are one chunk: those run inline, since handing a
+    // few hundred weights to the thread pool costs more than updating them. Either way each chunk is
+    // computed alone and the partial norms are summed in chunk order, so the result is the same.
+    private static void ForEachChunk(int chunks, Action<int> body)
+    {
+        if (chunks == 1)
+        {
+            body(0);
+            return;
+        }
+
+        Parallel.For(0, chunks, body);
     }
 
     /// <summary>thinc's clip_gradient: the factor that brings a gradient of norm <paramref name="norm"/> to grad_clip once it reaches it.</summary>
