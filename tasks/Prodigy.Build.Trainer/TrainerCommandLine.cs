@@ -98,8 +98,15 @@ public static class TrainerCommandLine
             return 2;
         }
 
+        // --threads bounds the evaluations' managed inference as it bounds TorchSharp (the default: the processor count).
+        var parallelism = Core.Pipelines.SpacyPipeline.DefaultParallelism;
         try
         {
+            if (options.TryGetValue("threads", out var threads) && int.TryParse(threads, NumberStyles.None, CultureInfo.InvariantCulture, out var count) && count >= 1)
+            {
+                Core.Pipelines.SpacyPipeline.DefaultParallelism = count;
+            }
+
             return args[0] switch
             {
                 "train" => Train(options, Say, cancellationToken),
@@ -127,6 +134,10 @@ public static class TrainerCommandLine
         {
             Say($"{ToolName}: error PRD2300: {e.Message}\n{Usage}");
             return 2;
+        }
+        finally
+        {
+            Core.Pipelines.SpacyPipeline.DefaultParallelism = parallelism;
         }
     }
 

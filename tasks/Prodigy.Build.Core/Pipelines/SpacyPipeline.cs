@@ -161,15 +161,61 @@ public sealed class SpacyPipeline
     /// corpus's own tokens, <see cref="BatchSize"/> documents at a time, so that the memory a batch
     /// needs does not grow with the number of documents.
     /// </summary>
+    /// <remarks>
+    /// Up to <see cref="Parallelism"/> batches run at once, each through every component in order. The
+    /// batches are the same whatever it is, and no document's arithmetic depends on another batch's, so
+    /// the predictions are identical on one thread or many.
+    /// </remarks>
     public void Annotate(IReadOnlyList<PipelineDoc> docs)
     {
-        for (var start = 0; start < docs.Count; start += BatchSize)
+        var batches = (docs.Count + BatchSize - 1) / BatchSize;
+        if (Parallelism <= 1 || batches <= 1)
         {
-            var batch = docs.Skip(start).Take(BatchSize).ToList();
-            foreach (var component in Components)
+            for (var b = 0; b < batches; b++)
             {
-                component.Predict(batch);
+                AnnotateBatch(docs, b);
             }
+
+            return;
+        }
+
+        try
+        {
+            Parallel.For(0, batches, new ParallelOptions { MaxDegreeOfParallelism = Parallelism }, b => AnnotateBatch(docs, b));
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+        {
+            // The caller sees what one thread would have thrown (a SpacyPipelineException, say), not the wrapper.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+        }
+    }
+
+    /// <summary>How many batches of documents <see cref="Annotate"/> runs at once (default: <see cref="DefaultParallelism"/>; 1 runs them in order on the caller's thread).</summary>
+    public int Parallelism
+    {
+        get => _parallelism;
+        set => _parallelism = AtLeastOne(value);
+    }
+
+    /// <summary>The <see cref="Parallelism"/> of pipelines loaded from now on in this process (default: the processor count; the trainer's <c>--threads</c> sets it).</summary>
+    public static int DefaultParallelism
+    {
+        get => _defaultParallelism;
+        set => _defaultParallelism = AtLeastOne(value);
+    }
+
+    private static int _defaultParallelism = Environment.ProcessorCount;
+
+    private int _parallelism = DefaultParallelism;
+
+    private static int AtLeastOne(int value) => value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "at least 1");
+
+    private void AnnotateBatch(IReadOnlyList<PipelineDoc> docs, int index)
+    {
+        var batch = docs.Skip(index * BatchSize).Take(BatchSize).ToList();
+        foreach (var component in Components)
+        {
+            component.Predict(batch);
         }
     }
 
