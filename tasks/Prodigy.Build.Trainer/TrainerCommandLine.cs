@@ -39,6 +39,8 @@ public static class TrainerCommandLine
         --gpu-id: -1 for the CPU (default), else the CUDA device (needs ProdigyTorchBackend=cuda).
         --base-model: a model-best/model-last to continue from (labels may be added), or a spaCy pipeline
           folder whose tokenizer the model ships (the corpus must be tokenized with it; weights start fresh).
+        --threads: TorchSharp's CPU threads, and the most threads the evaluations' inference runs on
+          (default: the number of cores; a neural model's float sums, and so the model, depend on it).
         --vectors: a spaCy pipeline folder whose word vectors (vocab/vectors) to train with and save, in place
           of [initialize] vectors (spacy train's --paths.vectors); needed by include_static_vectors = true.
         --name/--version: meta.json's name and version of model-best/ and model-last/ (spaCy's defaults:
