@@ -104,9 +104,9 @@ public static class TrainerCommandLine
         var parallelism = Core.Pipelines.SpacyPipeline.DefaultParallelism;
         try
         {
-            if (options.TryGetValue("threads", out var threads) && int.TryParse(threads, NumberStyles.None, CultureInfo.InvariantCulture, out var count) && count >= 1)
+            if (options.ContainsKey("threads"))
             {
-                Core.Pipelines.SpacyPipeline.DefaultParallelism = count;
+                Core.Pipelines.SpacyPipeline.DefaultParallelism = IntegerOption(options, "threads", 0);
             }
 
             return args[0] switch

@@ -66,7 +66,6 @@ public class AdamOptimizerTests(TorchRuntimeFixture fixture)
         }
     }
 
-    // The managed pipelines' optimizer runs the same arithmetic on host arrays: same gradients, same weights, bit for bit.
     [Fact]
     public void A_step_leaves_the_gradients_zeroed_so_the_next_backward_starts_from_nothing()
     {
@@ -96,6 +95,7 @@ public class AdamOptimizerTests(TorchRuntimeFixture fixture)
         }
     }
 
+    // The managed pipelines' optimizer runs the same arithmetic on host arrays: same gradients, same weights, bit for bit.
     [Theory]
     [InlineData(true, 1.0)]
     [InlineData(false, 1.0)]

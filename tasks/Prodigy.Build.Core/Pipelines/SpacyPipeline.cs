@@ -169,7 +169,7 @@ public sealed class SpacyPipeline
     public void Annotate(IReadOnlyList<PipelineDoc> docs)
     {
         var batches = (docs.Count + BatchSize - 1) / BatchSize;
-        if (Parallelism <= 1 || batches <= 1)
+        if (Parallelism == 1 || batches <= 1)
         {
             for (var b = 0; b < batches; b++)
             {
