@@ -37,8 +37,10 @@ public static class TrainerCommandLine
 
         --train/--dev default to [paths] train/dev of the config (relative to the current folder).
         --gpu-id: -1 for the CPU (default), else the CUDA device (needs ProdigyTorchBackend=cuda).
-        --base-model: a model-best/model-last to continue from (labels may be added), or a spaCy pipeline
-          folder whose tokenizer the model ships (the corpus must be tokenized with it; weights start fresh).
+        --base-model: a spaCy pipeline folder to start from (a model-best/model-last, spaCy's, or a package's
+          name/name-x.y.z layout): the components the config trains are sourced with their weights (labels may
+          be added), the others kept as they are, and its tokenizer and vectors used. A pipeline sharing no
+          component gives its tokenizer only. The opt-in CRF NER continues a CRF model of this SDK instead.
         --threads: TorchSharp's CPU threads, and the most threads the evaluations' inference runs on
           (default: the number of cores; a neural model's float sums, and so the model, depend on it).
         --vectors: a spaCy pipeline folder whose word vectors (vocab/vectors) to train with and save, in place

@@ -13,7 +13,9 @@ namespace Prodigy.Build.Trainer.Training;
 /// every weight is carried over by parameter name; output layers whose component gained labels keep
 /// the base model's values for the old labels (which come first, <see cref="PipelineLabels.Collect"/>)
 /// and their fresh initialisation for the new ones. Anything else that does not fit is an error.
-/// A spaCy pipeline folder is a base model too, for its tokenizer only (<see cref="IsSpacyPipeline"/>).
+/// This is the opt-in CRF trainer's base model: for it, a spaCy pipeline folder gives its tokenizer only
+/// (<see cref="IsSpacyPipeline"/>). The default trainer sources a spaCy pipeline's components with their
+/// weights instead (<see cref="TrainableSpacyPipeline"/>).
 /// </summary>
 public sealed class BaseModel : IDisposable
 {
@@ -37,7 +39,7 @@ public sealed class BaseModel : IDisposable
 
     /// <summary>
     /// Whether <paramref name="directory"/> is a spaCy pipeline folder rather than a model of this SDK: it
-    /// has spaCy's <c>tokenizer</c> file and no weights.bin. Only its tokenizer is taken; weights start fresh.
+    /// has spaCy's <c>tokenizer</c> file and no weights.bin (the CRF trainer takes only its tokenizer).
     /// </summary>
     public static bool IsSpacyPipeline(string directory) =>
         !File.Exists(Path.Combine(directory, ModelDirectory.WeightsFile)) && File.Exists(Path.Combine(directory, SpacyTokenizerFile));

@@ -58,8 +58,10 @@ public sealed class TrainingRun
     public Action<string> Log { get; init; } = Console.WriteLine;
 
     /// <summary>
-    /// A model-best/ or model-last/ to continue from (its weights are loaded, its labels kept and new ones
-    /// added after them), or a spaCy pipeline folder whose tokenizer the model ships (weights start fresh).
+    /// A spaCy pipeline folder to start from (a model-best/ or model-last/, spaCy's, or a package's): the
+    /// components the config trains are sourced with their weights, their labels kept and new ones added
+    /// after them; a pipeline that shares none gives its tokenizer only. For the opt-in CRF NER, a CRF
+    /// model of this SDK to continue, or a spaCy pipeline folder for its tokenizer.
     /// </summary>
     public string? BaseModel { get; init; }
 
