@@ -1,4 +1,5 @@
 using Prodigy.Build.Core.Text;
+using Prodigy.Build.Core.Tokenization;
 
 namespace Prodigy.Build.Core.Tests;
 
@@ -131,5 +132,31 @@ public class PythonRegexTranslatorTests
         var error = Assert.Throws<PythonRegexException>(() => new PythonRegex(pattern, compiled: false));
         Assert.Contains(reason, error.Message);
         Assert.Contains("position", error.Message);
+    }
+
+    [Fact]
+    public void A_pattern_is_compiled_once_per_process_and_a_bad_one_is_refused_each_time()
+    {
+        // Every SpacyPipeline.Load builds a tokenizer; a trainer loads one per evaluation. Sharing the
+        // regexes is what keeps each of those loads from compiling and JIT-ing them again.
+        var first = PythonRegex.Shared(@"^[\(\[]", compiled: true);
+        Assert.Same(first, PythonRegex.Shared(@"^[\(\[]", compiled: true));
+        Assert.NotSame(first, PythonRegex.Shared(@"^[\(\[]", compiled: false));
+        Assert.True(first.MatchesAtStart("(a"));
+
+        Assert.Throws<PythonRegexException>(() => PythonRegex.Shared("(unclosed"));
+        Assert.Throws<PythonRegexException>(() => PythonRegex.Shared("(unclosed"));
+    }
+
+    [Fact]
+    public void Tokenizers_made_from_the_same_rules_share_their_compiled_affix_patterns()
+    {
+        var rules = TokenizerRules.BuiltIn("en");
+        var one = new Tokenizer(rules);
+        var other = new Tokenizer(rules);
+
+        Assert.Equal(one.Tokenize("(Hello), world!").Select(t => t.Text), other.Tokenize("(Hello), world!").Select(t => t.Text));
+        Assert.NotNull(one.PrefixRegex);
+        Assert.Same(one.PrefixRegex, other.PrefixRegex);
     }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
 
 namespace Prodigy.Build.Core.Text;
@@ -45,6 +46,18 @@ public sealed class PythonRegex
         _full = new Variant(PythonRegexTranslator.Translate(pattern), options);
         _basicPlane = new Variant(PythonRegexTranslator.Translate(pattern, basicPlaneOnly: true), options);
     }
+
+    // Shared by pattern: a regex compiled to IL costs tens of milliseconds to build and JIT, and every
+    // tokenizer made from the same rules (each SpacyPipeline.Load, so each of a trainer's evaluations)
+    // would build its own. The instances are immutable and thread-safe, so one per pattern serves all.
+    private static readonly ConcurrentDictionary<(string Pattern, bool Compiled), PythonRegex> SharedByPattern = new();
+
+    /// <summary>
+    /// The process's one <see cref="PythonRegex"/> for <paramref name="pattern"/> (made on first use, as the
+    /// constructor makes it; a pattern that fails to translate throws every time and is not kept).
+    /// </summary>
+    public static PythonRegex Shared(string pattern, bool compiled = true) =>
+        SharedByPattern.GetOrAdd((pattern, compiled), key => new PythonRegex(key.Pattern, key.Compiled));
 
     /// <summary>The Python pattern.</summary>
     public string Pattern { get; }

@@ -87,6 +87,9 @@ public sealed class Tokenizer
     /// <summary>The rules this tokenizer runs.</summary>
     public TokenizerRules Rules { get; }
 
+    /// <summary>The prefix pattern's regex (one per pattern in the process, <see cref="PythonRegex.Shared"/>).</summary>
+    internal PythonRegex? PrefixRegex => _prefix;
+
     /// <summary>The shared tokenizer of a built-in language (see <see cref="TokenizerRules.BuiltInLanguages"/>).</summary>
     public static Tokenizer ForLanguage(string language) =>
         BuiltIns.GetOrAdd(language, lang => new Lazy<Tokenizer>(() => new Tokenizer(TokenizerRules.BuiltIn(lang)))).Value;
@@ -100,7 +103,7 @@ public sealed class Tokenizer
 
         try
         {
-            return new PythonRegex(pattern, compiled);
+            return PythonRegex.Shared(pattern, compiled);
         }
         catch (PythonRegexException e)
         {
