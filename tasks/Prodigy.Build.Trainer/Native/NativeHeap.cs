@@ -14,8 +14,8 @@ internal static class NativeHeap
     /// <remarks>
     /// glibc keeps what torch frees for reuse: after a step of food_ingredients' NER, about 30 MB of its
     /// heap were free but still resident, and an evaluation's own memory then came on top of them, which
-    /// made the evaluation the run's peak. Trimmed before and after each evaluation, the next steps fault
-    /// in what they need again, a cost of milliseconds per evaluation.
+    /// made the evaluation the run's peak. Trimmed around each evaluation (before the write, before the
+    /// scoring, after), the next steps fault in what they need again, a cost of milliseconds per evaluation.
     /// </remarks>
     public static void ReturnFreePages()
     {
