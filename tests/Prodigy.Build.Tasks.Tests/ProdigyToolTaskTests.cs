@@ -173,9 +173,27 @@ public sealed class ProdigyToolTaskTests : IDisposable
         Assert.Equal("PRD1004", Assert.Single(_engine.Errors).Code);
     }
 
-    [Fact]
+    // /proc/self/status's SigIgn: the mask of ignored signals, bit 1 (value 2) for SIGINT.
+    private static bool SigIntIgnored()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return false;
+        }
+
+        var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+        return line is not null
+            && ulong.TryParse(line["SigIgn:".Length..].Trim(), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture, out var mask)
+            && (mask & 0x2) != 0;
+    }
+
+    [SkippableFact]
     public async System.Threading.Tasks.Task Cancel_asks_the_tool_to_stop_before_killing_it()
     {
+        // A process started with SIGINT ignored (a background job of a shell without job control, or
+        // nohup) passes that on to the tool, which then cannot see the interrupt; the task still kills
+        // it after the grace period, but the graceful stop this test checks cannot happen there.
+        Skip.If(SigIntIgnored(), "SIGINT is ignored in this process (started in the background or under nohup), and so in the tool it starts");
         var task = DataToSpacy(Dataset(WriteDataset("a.jsonl", "FAKE_SLOW"), "ner"));
         task.ToolAssembly = TestPaths.FakeTool;
         task.CancelGraceSeconds = 20;
