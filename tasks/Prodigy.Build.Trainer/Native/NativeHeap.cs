@@ -26,11 +26,7 @@ internal static class NativeHeap
         {
             _ = MallocTrim(0);
         }
-        catch (EntryPointNotFoundException)
-        {
-            _unavailable = true;
-        }
-        catch (DllNotFoundException)
+        catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)
         {
             _unavailable = true;
         }
