@@ -361,23 +361,24 @@ public sealed class SpanCategorizerComponent : IPipelineComponent
 
         // spaCy skips the model when the batch has no suggestion at all; each document then gets an
         // empty group, which is also what scoring no span gives.
+        var scratch = new Tok2VecScratch();
         foreach (var doc in docs)
         {
             var count = SuggestionCount(doc.Length);
             if (count > 0)
             {
-                PredictDocument(doc, count, doc.Spans[SpansKey]);
+                PredictDocument(doc, count, doc.Spans[SpansKey], scratch);
             }
         }
     }
 
-    private void PredictDocument(PipelineDoc doc, int count, List<PredictedSpan> output)
+    private void PredictDocument(PipelineDoc doc, int count, List<PredictedSpan> output, Tok2VecScratch scratch)
     {
         var spans = ArrayPool<(int, int)>.Shared.Rent(count);
         var scores = ArrayPool<float>.Shared.Rent(count * _linearB.Length);
         try
         {
-            Score(doc, spans.AsSpan(0, count), scores.AsSpan(0, count * _linearB.Length));
+            Score(doc, spans.AsSpan(0, count), scores.AsSpan(0, count * _linearB.Length), scratch);
             SelectSpans(spans.AsSpan(0, count), scores.AsSpan(0, count * _linearB.Length), Labels, Threshold, MaxPositive, AllowOverlap, doc.Length, output);
         }
         finally
@@ -392,11 +393,11 @@ public sealed class SpanCategorizerComponent : IPipelineComponent
     /// <paramref name="spans"/> gets the <see cref="SuggestionCount"/> suggestions, <paramref name="scores"/>
     /// spans x labels.
     /// </summary>
-    internal void Score(PipelineDoc doc, Span<(int Start, int End)> spans, Span<float> scores)
+    internal void Score(PipelineDoc doc, Span<(int Start, int End)> spans, Span<float> scores, Tok2VecScratch? scratch = null)
     {
         var width = Width;
         var n = doc.Length;
-        var tokens = _input.Vectors(doc);
+        var tokens = _input.Vectors(doc, scratch);
 
         var count = Suggest(n, spans);
         var hidden = _normG.Length;

@@ -438,12 +438,13 @@ internal sealed class EnsembleTextClassifierModel : ITextClassifierModel
         var pieces = new float[width * _pieces];
         var hidden = new float[width];
         var scratch = new float[width];
+        var encoderScratch = new Tok2VecScratch();
         for (var d = 0; d < docs.Count; d++)
         {
             var row = concatenated.AsSpan(d * nI, nI);
             linearScores.AsSpan(d * linearWidth, linearWidth).CopyTo(row);
             var summary = row[linearWidth..];
-            Attend(docs[d], summary);
+            Attend(docs[d], summary, encoderScratch);
 
             // residual(maxout >> layernorm >> dropout): dropout is off at inference.
             Ops.Maxout(summary, 1, width, _maxoutW, width, _pieces, _maxoutB, pieces, hidden);
@@ -474,7 +475,7 @@ internal sealed class EnsembleTextClassifierModel : ITextClassifierModel
     /// <c>exp(clip(x·Q, ±20))</c> over the document's sum (thinc's <c>softmax_sequences</c>), and the
     /// summary is the weighted sum of the token vectors.
     /// </summary>
-    private void Attend(PipelineDoc doc, Span<float> summary)
+    private void Attend(PipelineDoc doc, Span<float> summary, Tok2VecScratch scratch)
     {
         summary.Clear();
         var n = doc.Length;
@@ -484,7 +485,7 @@ internal sealed class EnsembleTextClassifierModel : ITextClassifierModel
         }
 
         var width = Width;
-        var tokens = _input.Vectors(doc);
+        var tokens = _input.Vectors(doc, scratch);
 
         var rented = ArrayPool<float>.Shared.Rent(n);
         try

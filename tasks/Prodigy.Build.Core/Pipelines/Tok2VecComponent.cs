@@ -42,9 +42,10 @@ public sealed class Tok2VecComponent : IPipelineComponent
 
     public void Predict(IReadOnlyList<PipelineDoc> docs)
     {
+        var scratch = new Tok2VecScratch();
         foreach (var doc in docs)
         {
-            doc.Tok2VecOutputs[Name] = _model.Predict(doc);
+            doc.Tok2VecOutputs[Name] = _model.Predict(doc, scratch);
         }
     }
 

@@ -57,12 +57,12 @@ internal sealed class Tok2VecInput
 
     public void LoadWeights(string modelPath) => _inline?.LoadWeights(modelPath);
 
-    /// <summary>The document's token vectors: n x <see cref="Width"/>, row-major.</summary>
-    public float[] Vectors(PipelineDoc doc)
+    /// <summary>The document's token vectors: n x <see cref="Width"/>, row-major (an inline tok2vec works in <paramref name="scratch"/> when given).</summary>
+    public float[] Vectors(PipelineDoc doc, Tok2VecScratch? scratch = null)
     {
         if (_inline is not null)
         {
-            return _inline.Predict(doc);
+            return _inline.Predict(doc, scratch);
         }
 
         if (!doc.Tok2VecOutputs.TryGetValue(_upstream!, out var output) || output.Length != doc.Length * Width)

@@ -254,9 +254,18 @@ internal sealed class Tok2VecModel
     /// <summary>The embed output (before the encoder): n x width.</summary>
     public float[] Embed(PipelineDoc doc)
     {
+        var embedded = new float[doc.Length * Width];
+        Embed(doc, embedded, scratch: null);
+        return embedded;
+    }
+
+    // The embedding of the document's tokens into embedded (n x width); with a scratch, its buffers
+    // stand in for the arrays this would allocate.
+    private void Embed(PipelineDoc doc, Span<float> embedded, Tok2VecScratch? scratch)
+    {
         var n = doc.Length;
         var inputs = (_tables.Length + (_staticVectors is null ? 0 : 1)) * Width;
-        var concatenated = new float[n * inputs];
+        var concatenated = Tok2VecScratch.Zeroed(scratch, Tok2VecScratch.Slot.Concatenated, n * inputs);
         Span<uint> hashes = stackalloc uint[4];
         for (var t = 0; t < _tables.Length; t++)
         {
@@ -265,7 +274,7 @@ internal sealed class Tok2VecModel
             for (var i = 0; i < n; i++)
             {
                 MurmurHash.Hash3X64_128(ids[i], table.Seed, hashes);
-                var output = concatenated.AsSpan((i * inputs) + (t * Width), Width);
+                var output = concatenated.Slice((i * inputs) + (t * Width), Width);
                 // thinc's gather_add: the four rows added in key order.
                 for (var j = 0; j < 4; j++)
                 {
@@ -280,13 +289,11 @@ internal sealed class Tok2VecModel
             AddStaticVectors(doc, concatenated, inputs);
         }
 
-        var embedded = new float[n * Width];
-        _mix.Forward(concatenated, n, embedded);
-        return embedded;
+        _mix.Forward(concatenated, n, embedded, scratch);
     }
 
     // spacy.StaticVectors.v2 in default mode: each token's ORTH vector (zeros without one) times Wᵀ.
-    private void AddStaticVectors(PipelineDoc doc, float[] concatenated, int inputs)
+    private void AddStaticVectors(PipelineDoc doc, Span<float> concatenated, int inputs)
     {
         var ids = doc.AttrIds("ORTH");
         var offset = _tables.Length * Width;
@@ -298,12 +305,16 @@ internal sealed class Tok2VecModel
                 continue;
             }
 
-            Ops.Affine(_vectors.Row(row), 1, _vectors.Width, _staticW, Width, [], concatenated.AsSpan((i * inputs) + offset, Width));
+            Ops.Affine(_vectors.Row(row), 1, _vectors.Width, _staticW, Width, [], concatenated.Slice((i * inputs) + offset, Width));
         }
     }
 
-    /// <summary>The tok2vec output for one document: n x width, row-major.</summary>
-    public float[] Predict(PipelineDoc doc)
+    /// <summary>
+    /// The tok2vec output for one document: n x width, row-major. A <paramref name="scratch"/> shared by
+    /// the documents of a batch holds the intermediate arrays (the same values, without a set of large
+    /// arrays of garbage per document).
+    /// </summary>
+    public float[] Predict(PipelineDoc doc, Tok2VecScratch? scratch = null)
     {
         var n = doc.Length;
         if (n == 0)
@@ -311,25 +322,23 @@ internal sealed class Tok2VecModel
             return [];
         }
 
-        var embedded = Embed(doc);
-
         // with_array(pad = window_size x depth) flattens the document between that many zero rows;
         // the residual blocks also run over those rows, which the document's edge tokens then see.
         var pad = WindowSize * _blocks.Length;
         var rows = n + (2 * pad);
-        var x = new float[rows * Width];
-        embedded.CopyTo(x.AsSpan(pad * Width));
+        var x = Tok2VecScratch.Zeroed(scratch, Tok2VecScratch.Slot.Encoded, rows * Width);
+        Embed(doc, x.Slice(pad * Width, n * Width), scratch);
         var windowWidth = Width * ((2 * WindowSize) + 1);
-        var window = new float[rows * windowWidth];
-        var hidden = new float[rows * Width];
+        var window = Tok2VecScratch.Uninitialized(scratch, Tok2VecScratch.Slot.Window, rows * windowWidth);
+        var hidden = Tok2VecScratch.Uninitialized(scratch, Tok2VecScratch.Slot.Hidden, rows * Width);
         foreach (var block in _blocks)
         {
             ExpandWindow(x, rows, Width, WindowSize, window);
-            block.Forward(window, rows, hidden);
+            block.Forward(window, rows, hidden, scratch);
             System.Numerics.Tensors.TensorPrimitives.Add(x, hidden, x);
         }
 
-        return x.AsSpan(pad * Width, n * Width).ToArray();
+        return x.Slice(pad * Width, n * Width).ToArray();
     }
 
     /// <summary>thinc's <c>expand_window</c> (seq2col): for each row, the rows i-w..i+w side by side, zeros past the ends.</summary>
@@ -396,12 +405,64 @@ internal sealed class DenseLayer
         return new DenseLayer(DenseWeights.From(w, outputs * pieces, inputs, b), g, normB, inputs, outputs, pieces);
     }
 
-    /// <summary>y = layernorm(maxout(x)) for <paramref name="rows"/> rows.</summary>
-    public void Forward(ReadOnlySpan<float> x, int rows, Span<float> y)
+    /// <summary>y = layernorm(maxout(x)) for <paramref name="rows"/> rows (the pieces in <paramref name="scratch"/>'s buffer when given).</summary>
+    public void Forward(ReadOnlySpan<float> x, int rows, Span<float> y, Tok2VecScratch? scratch = null)
     {
-        var z = new float[rows * Outputs * Pieces];
+        var z = Tok2VecScratch.Uninitialized(scratch, Tok2VecScratch.Slot.Pieces, rows * Outputs * Pieces);
         _affine.Multiply(x, rows, z);
         Ops.MaxPieces(z, rows, Outputs, Pieces, y);
         Ops.LayerNormInPlace(y[..(rows * Outputs)], rows, Outputs, _g, _normB, z);
+    }
+}
+
+/// <summary>
+/// The arrays one thread's <see cref="Tok2VecModel.Predict"/> works in, kept for the documents of a
+/// batch. Per document they were several arrays of rows x 288 floats, large objects for any document of
+/// about 80 tokens or more, which the GC only reclaims in full collections: an evaluation over
+/// food_ingredients' dev set left tens of megabytes of them behind. A scratch lives as long as the
+/// batch that made it, so nothing stays allocated after a prediction.
+/// </summary>
+internal sealed class Tok2VecScratch
+{
+    /// <summary>What each buffer holds: the embedding's concatenated tables, the padded rows the blocks add into, a block's windows, its output, and a maxout's pieces.</summary>
+    internal enum Slot
+    {
+        Concatenated,
+        Encoded,
+        Window,
+        Hidden,
+        Pieces,
+    }
+
+    private readonly float[][] _buffers = new float[Enum.GetValues<Slot>().Length][];
+
+    /// <summary><paramref name="length"/> zeros: from the scratch's buffer, or a new array without one.</summary>
+    internal static Span<float> Zeroed(Tok2VecScratch? scratch, Slot slot, int length)
+    {
+        if (scratch is null)
+        {
+            return new float[length];
+        }
+
+        var span = scratch.Buffer(slot, length);
+        span.Clear();
+        return span;
+    }
+
+    /// <summary><paramref name="length"/> values the caller overwrites before reading (what an earlier document left there otherwise).</summary>
+    internal static Span<float> Uninitialized(Tok2VecScratch? scratch, Slot slot, int length) =>
+        scratch is null ? new float[length] : scratch.Buffer(slot, length);
+
+    private Span<float> Buffer(Slot slot, int length)
+    {
+        var buffer = _buffers[(int)slot];
+        if (buffer is null || buffer.Length < length)
+        {
+            // Grown by half again at least, so a batch of ever longer documents reallocates a few times only.
+            buffer = new float[Math.Max(length, (buffer?.Length ?? 0) * 3 / 2)];
+            _buffers[(int)slot] = buffer;
+        }
+
+        return buffer.AsSpan(0, length);
     }
 }

@@ -170,11 +170,12 @@ internal sealed class TransitionParserModel
         var states = new List<TState>(docs.Count);
         var all = new List<TState>(docs.Count);
         var offset = 0;
+        var scratch = new Tok2VecScratch();
         foreach (var doc in docs)
         {
             if (doc.Length > 0)
             {
-                var tokens = _input.Vectors(doc);
+                var tokens = _input.Vectors(doc, scratch);
                 _projectionDense.Multiply(tokens, doc.Length, projected.AsSpan(offset * inputs, doc.Length * inputs));
             }
 
