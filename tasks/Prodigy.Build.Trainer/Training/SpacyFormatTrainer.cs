@@ -93,7 +93,11 @@ public static class SpacyFormatTrainer
                     ReleaseFreeMemory();
                     return scores;
                 },
-                (folder, scores, losses, score, step, epoch) => model.Write(Path.Combine(run.OutputDirectory!, folder), scores, losses, score, step, epoch),
+                (folder, scores, losses, score, step, epoch) =>
+                {
+                    model.Write(Path.Combine(run.OutputDirectory!, folder), scores, losses, score, step, epoch);
+                    ReleaseFreeMemory();
+                },
                 cancellationToken);
         }
         finally
@@ -119,7 +123,9 @@ public static class SpacyFormatTrainer
     // about 350 between evaluations). Before the write, between the write and the scoring, and after:
     // a blocking collection that compacts the heap and decommits its free regions (Aggressive; for a
     // managed run that heap is its memory), then glibc's trim. Each takes about 20 ms, against an
-    // evaluation of a few hundred.
+    // evaluation of a few hundred. Saving model-best gets one too: its copies of the weights and the
+    // serialized tables (30-40 MB of large objects on food) were otherwise carried through the next
+    // 200 steps, as the steps themselves make almost no large objects to start a full collection.
     private static void ReleaseFreeMemory()
     {
         System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
