@@ -42,10 +42,10 @@ public sealed class Tok2VecComponent : IPipelineComponent
 
     public void Predict(IReadOnlyList<PipelineDoc> docs)
     {
-        var scratch = new Tok2VecScratch();
-        foreach (var doc in docs)
+        var outputs = _model.Predict(docs, new Tok2VecScratch());
+        for (var d = 0; d < docs.Count; d++)
         {
-            doc.Tok2VecOutputs[Name] = _model.Predict(doc, scratch);
+            docs[d].Tok2VecOutputs[Name] = outputs[d];
         }
     }
 

@@ -316,18 +316,76 @@ internal sealed class Tok2VecModel
     /// </summary>
     public float[] Predict(PipelineDoc doc, Tok2VecScratch? scratch = null)
     {
-        var n = doc.Length;
-        if (n == 0)
+        if (doc.Length == 0)
         {
             return [];
         }
 
-        // with_array(pad = window_size x depth) flattens the document between that many zero rows;
-        // the residual blocks also run over those rows, which the document's edge tokens then see.
+        var outputs = new float[1][];
+        Encode([doc], 0, 1, scratch, outputs);
+        return outputs[0];
+    }
+
+    /// <summary>
+    /// The outputs of a batch's documents, each n x width, row-major. Short documents run through the
+    /// encoder together, up to <see cref="RowsPerRun"/> rows at a time, as thinc's with_array flattens a
+    /// batch; each document's output is the one it gets alone, to the bit.
+    /// </summary>
+    public float[][] Predict(IReadOnlyList<PipelineDoc> docs, Tok2VecScratch scratch)
+    {
+        var outputs = new float[docs.Count][];
         var pad = WindowSize * _blocks.Length;
-        var rows = n + (2 * pad);
+        var first = 0;
+        while (first < docs.Count)
+        {
+            var count = 1;
+            var rows = pad + docs[first].Length + pad;
+            while (first + count < docs.Count && rows + docs[first + count].Length + pad <= RowsPerRun)
+            {
+                rows += docs[first + count].Length + pad;
+                count++;
+            }
+
+            Encode(docs, first, count, scratch, outputs);
+            first += count;
+        }
+
+        return outputs;
+    }
+
+    /// <summary>
+    /// How many rows one run of the encoder takes at most, pads included (a longer document runs alone):
+    /// enough for the matrix products to work on many blocks of rows, few enough that a run's working
+    /// arrays stay about a megabyte (an evaluation runs one batch per core at once).
+    /// </summary>
+    internal const int RowsPerRun = 256;
+
+    // with_array(pad = window_size x depth) flattens the documents between that many zero rows, which the
+    // residual blocks also run over and the documents' edge tokens see. The pad is the encoder's reach
+    // (window_size rows per block), so no document's tokens see another's, and a run of several documents
+    // computes each one's rows as the document alone does.
+    private void Encode(IReadOnlyList<PipelineDoc> docs, int first, int count, Tok2VecScratch? scratch, float[][] outputs)
+    {
+        var pad = WindowSize * _blocks.Length;
+        var rows = pad;
+        for (var d = first; d < first + count; d++)
+        {
+            rows += docs[d].Length + pad;
+        }
+
         var x = Tok2VecScratch.Zeroed(scratch, Tok2VecScratch.Slot.Encoded, rows * Width);
-        Embed(doc, x.Slice(pad * Width, n * Width), scratch);
+        var start = pad;
+        for (var d = first; d < first + count; d++)
+        {
+            var n = docs[d].Length;
+            if (n > 0)
+            {
+                Embed(docs[d], x.Slice(start * Width, n * Width), scratch);
+            }
+
+            start += n + pad;
+        }
+
         var windowWidth = Width * ((2 * WindowSize) + 1);
         var window = Tok2VecScratch.Uninitialized(scratch, Tok2VecScratch.Slot.Window, rows * windowWidth);
         var hidden = Tok2VecScratch.Uninitialized(scratch, Tok2VecScratch.Slot.Hidden, rows * Width);
@@ -338,7 +396,13 @@ internal sealed class Tok2VecModel
             System.Numerics.Tensors.TensorPrimitives.Add(x, hidden, x);
         }
 
-        return x.Slice(pad * Width, n * Width).ToArray();
+        start = pad;
+        for (var d = first; d < first + count; d++)
+        {
+            var n = docs[d].Length;
+            outputs[d] = n == 0 ? [] : x.Slice(start * Width, n * Width).ToArray();
+            start += n + pad;
+        }
     }
 
     /// <summary>thinc's <c>expand_window</c> (seq2col): for each row, the rows i-w..i+w side by side, zeros past the ends.</summary>
@@ -416,7 +480,7 @@ internal sealed class DenseLayer
 }
 
 /// <summary>
-/// The arrays one thread's <see cref="Tok2VecModel.Predict"/> works in, kept for the documents of a
+/// The arrays one thread's <see cref="Tok2VecModel.Predict(IReadOnlyList{PipelineDoc}, Tok2VecScratch)"/> works in, kept for the documents of a
 /// batch. Per document they were several arrays of rows x 288 floats, large objects for any document of
 /// about 80 tokens or more, which the GC only reclaims in full collections: an evaluation over
 /// food_ingredients' dev set left tens of megabytes of them behind. A scratch lives as long as the
