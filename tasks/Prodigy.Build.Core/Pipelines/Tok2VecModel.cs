@@ -360,6 +360,9 @@ internal sealed class Tok2VecModel
     /// </summary>
     internal const int RowsPerRun = 256;
 
+    /// <summary>The most rows whose working arrays a batch's scratch keeps (about 9 MB); a longer document's are its own.</summary>
+    internal const int RowsRetained = 2048;
+
     // with_array(pad = window_size x depth) flattens the documents between that many zero rows, which the
     // residual blocks also run over and the documents' edge tokens see. The pad is the encoder's reach
     // (window_size rows per block), so no document's tokens see another's, and a run of several documents
@@ -371,6 +374,13 @@ internal sealed class Tok2VecModel
         for (var d = first; d < first + count; d++)
         {
             rows += docs[d].Length + pad;
+        }
+
+        if (rows > RowsRetained)
+        {
+            // A very long document (a GitHub issue of 50,000 tokens) gets arrays of its own, garbage once it
+            // is done, so that a batch's scratch never holds hundreds of megabytes for its other documents.
+            scratch = null;
         }
 
         var x = Tok2VecScratch.Zeroed(scratch, Tok2VecScratch.Slot.Encoded, rows * Width);
@@ -402,6 +412,14 @@ internal sealed class Tok2VecModel
             var n = docs[d].Length;
             outputs[d] = n == 0 ? [] : x.Slice(start * Width, n * Width).ToArray();
             start += n + pad;
+        }
+
+        if (scratch is null && rows > RowsRetained)
+        {
+            // Its arrays (about 5 KB a row: 250 MB for 50,000 tokens) are garbage now. Collected in the
+            // background, their space is free for the next long document's rather than stacked under it;
+            // the collection costs little beside the encoding of so many rows.
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: false);
         }
     }
 
@@ -522,8 +540,9 @@ internal sealed class Tok2VecScratch
         var buffer = _buffers[(int)slot];
         if (buffer is null || buffer.Length < length)
         {
-            // Grown by half again at least, so a batch of ever longer documents reallocates a few times only.
-            buffer = new float[Math.Max(length, (buffer?.Length ?? 0) * 3 / 2)];
+            // Exactly what is asked: a batch reallocates only when a longer document comes, never more
+            // often than the arrays per document did, and holds no more than its longest document needs.
+            buffer = new float[length];
             _buffers[(int)slot] = buffer;
         }
 
