@@ -322,7 +322,8 @@ internal sealed class Tok2VecModel
         }
 
         var outputs = new float[1][];
-        Encode([doc], 0, 1, scratch, outputs);
+        var pad = WindowSize * _blocks.Length;
+        Encode([doc], 0, 1, pad + doc.Length + pad, scratch, outputs);
         return outputs[0];
     }
 
@@ -346,7 +347,7 @@ internal sealed class Tok2VecModel
                 count++;
             }
 
-            Encode(docs, first, count, scratch, outputs);
+            Encode(docs, first, count, rows, scratch, outputs);
             first += count;
         }
 
@@ -367,16 +368,12 @@ internal sealed class Tok2VecModel
     // residual blocks also run over and the documents' edge tokens see. The pad is the encoder's reach
     // (window_size rows per block), so no document's tokens see another's, and a run of several documents
     // computes each one's rows as the document alone does.
-    private void Encode(IReadOnlyList<PipelineDoc> docs, int first, int count, Tok2VecScratch? scratch, float[][] outputs)
+    // rows: the run's, pads included.
+    private void Encode(IReadOnlyList<PipelineDoc> docs, int first, int count, int rows, Tok2VecScratch? scratch, float[][] outputs)
     {
         var pad = WindowSize * _blocks.Length;
-        var rows = pad;
-        for (var d = first; d < first + count; d++)
-        {
-            rows += docs[d].Length + pad;
-        }
-
-        if (rows > RowsRetained)
+        var ownArrays = rows > RowsRetained;
+        if (ownArrays)
         {
             // A very long document (a GitHub issue of 50,000 tokens) gets arrays of its own, garbage once it
             // is done, so that a batch's scratch never holds hundreds of megabytes for its other documents.
@@ -414,7 +411,7 @@ internal sealed class Tok2VecModel
             start += n + pad;
         }
 
-        if (scratch is null && rows > RowsRetained)
+        if (ownArrays)
         {
             // Its arrays (about 5 KB a row: 250 MB for 50,000 tokens) are garbage now. Collected in the
             // background, their space is free for the next long document's rather than stacked under it;
