@@ -53,6 +53,69 @@ internal static class GradientCheck
         }
     }
 
+    /// <summary>
+    /// A training pass of the tok2vec on the CPU, by its hand-written kernels, against torch's autograd
+    /// over the same tensor operations (the path a GPU runs), from one numpy state: the same output, the
+    /// same dropout draws, and every parameter's gradient (each non-zero) within float rounding.
+    /// </summary>
+    public static void AssertHostPassMatchesAutograd(TrainableSpacyPipeline model, IReadOnlyList<TrainingDoc> docs, double dropout)
+    {
+        var encoder = model.Encoder("tok2vec");
+        var parameters = model.Parameters("tok2vec");
+        var layout = new BatchLayout(docs.Select(d => d.Length).ToList());
+        torch.random.manual_seed(11);
+        using var upstream = torch.randn([layout.Total, encoder.Width]);
+        (float[] Output, Dictionary<string, float[]> Gradients, double NextDraw) Pass(bool host)
+        {
+            foreach (var parameter in parameters.All)
+            {
+                using var gradient = parameter.grad;
+                gradient?.zero_();
+            }
+
+            encoder.HostKernels = host;
+            model.Numpy.Seed(9);
+            using var scope = torch.NewDisposeScope();
+            var output = encoder.Forward(docs, layout, train: true, dropout);
+            (output * upstream).sum().backward();
+            encoder.BackwardPending();
+            var gradients = parameters.Plan.Parameters.ToDictionary(p => p.Key, p =>
+            {
+                using var gradient = parameters[p.Key].grad;
+                return gradient?.data<float>().ToArray() ?? [];
+            });
+            return (output.detach().data<float>().ToArray(), gradients, model.Numpy.RandomSample());
+        }
+
+        try
+        {
+            var expected = Pass(host: false);
+            var actual = Pass(host: true);
+            Assert.Equal(expected.NextDraw, actual.NextDraw);
+            Assert.Equal(expected.Output.Length, actual.Output.Length);
+            for (var i = 0; i < expected.Output.Length; i++)
+            {
+                Assert.True(Math.Abs(expected.Output[i] - actual.Output[i]) <= 1e-5 + (1e-5 * Math.Abs(expected.Output[i])), $"output[{i}]: autograd {expected.Output[i]}, host {actual.Output[i]}");
+            }
+
+            foreach (var (key, reference) in expected.Gradients)
+            {
+                var gradient = actual.Gradients[key];
+                Assert.True(reference.Length > 0 && gradient.Length == reference.Length, $"{key}: autograd has {reference.Length} gradient values, host {gradient.Length}");
+                var scale = reference.Max(Math.Abs);
+                Assert.True(scale > 0, $"{key}: no gradient reached it");
+                for (var i = 0; i < reference.Length; i++)
+                {
+                    Assert.True(Math.Abs(reference[i] - gradient[i]) <= 1e-4 * scale, $"{key}[{i}]: autograd {reference[i]}, host {gradient[i]} (largest {scale})");
+                }
+            }
+        }
+        finally
+        {
+            encoder.HostKernels = true;
+        }
+    }
+
     /// <summary>Eight optimizer steps on batches of 16 documents (dropout 0.1), so the weights are no longer their initial values.</summary>
     public static void Train(TrainableSpacyPipeline model, TrainingSettings settings, IReadOnlyList<TrainingDoc> docs)
     {

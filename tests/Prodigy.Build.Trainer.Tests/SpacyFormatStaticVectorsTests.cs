@@ -99,6 +99,15 @@ public sealed class SpacyFormatStaticVectorsTests : IDisposable
     }
 
     [Fact]
+    public void The_CPU_training_pass_with_static_vectors_computes_what_autograd_computes()
+    {
+        // Tokens without a vector among them: their W gradient is spaCy's (V[-1]) on both paths.
+        var train = TinyData.Examples(6, 13);
+        using var model = Create(_vectorsFolder, train);
+        GradientCheck.AssertHostPassMatchesAutograd(model, train.Select(TrainingDoc.From).Where(d => d.Length > 0).ToList(), dropout: 0.1);
+    }
+
+    [Fact]
     public void The_W_gradient_is_spaCys_StaticVectors_backprop()
     {
         var train = TinyData.Examples(4, 7);

@@ -397,6 +397,77 @@ public sealed class SpacyFormatTrainerTests(TorchRuntimeFixture fixture, ITestOu
         Assert.NotEqual(File.ReadAllBytes(Path.Combine(before, "ner", "model")), File.ReadAllBytes(Path.Combine(after, "ner", "model")));
     }
 
+    [Theory]
+    [InlineData(0.1)]
+    [InlineData(0.0)]
+    public void The_CPU_training_pass_of_the_tok2vec_computes_what_autograd_computes(double dropout)
+    {
+        Assert.NotNull(fixture.Info);
+        var train = TinyData.Examples(12, 17);
+        using var model = Trained(["ner"], train, 2);
+        GradientCheck.AssertHostPassMatchesAutograd(model, train.Select(TrainingDoc.From).Where(d => d.Length > 0).ToList(), dropout);
+    }
+
+    [Fact]
+    public void The_tok2vec_backward_pass_matches_finite_differences()
+    {
+        // The hand-written CPU backward against the forward pass itself (no dropout: the same function each time).
+        Assert.NotNull(fixture.Info);
+        var train = TinyData.Examples(3, 19);
+        using var model = Trained(["ner"], train, 2);
+        var encoder = model.Encoder("tok2vec");
+        var parameters = model.Parameters("tok2vec");
+        var docs = train.Select(TrainingDoc.From).Where(d => d.Length > 0).ToList();
+        var layout = new BatchLayout(docs.Select(d => d.Length).ToList());
+        torch.random.manual_seed(4);
+        using var upstream = torch.randn([layout.Total, encoder.Width]);
+        var weights = upstream.data<float>().ToArray();
+        double Objective()
+        {
+            using var scope = torch.NewDisposeScope();
+            var output = encoder.Forward(docs, layout, train: false, 0).data<float>().ToArray();
+            return output.Select((v, i) => (double)v * weights[i]).Sum();
+        }
+
+        foreach (var parameter in parameters.All)
+        {
+            using var gradient = parameter.grad;
+            gradient?.zero_();
+        }
+
+        using (var scope = torch.NewDisposeScope())
+        {
+            (encoder.Forward(docs, layout, train: true, 0) * upstream).sum().backward();
+            encoder.BackwardPending();
+        }
+
+        // The table rows the first document's tokens use (the rest of a table gets no gradient), and spread entries of the layers.
+        var usedRows = docs[0].HashRows(encoder)[0];
+        var width = encoder.Width;
+        var checks = new (string Key, long[] Indices)[]
+        {
+            ("embed.hashembed.0.E", [usedRows[0] * width, (usedRows[5] * width) + 7, (usedRows[10] * width) + 31]),
+            ("embed.maxout.W", [0, 4099, 9001, 20011]),
+            ("embed.maxout.b", [0, 17, 50]),
+            ("embed.layernorm.G", [1, 20]),
+            ("embed.layernorm.b", [3, 30]),
+            ("encode.0.maxout.W", [5, 3001, 8887]),
+            ("encode.1.maxout.b", [2, 61]),
+            ("encode.1.layernorm.G", [0, 19]),
+        };
+        foreach (var (key, indices) in checks)
+        {
+            var tensor = parameters[key];
+            using var flat = tensor.detach().view(-1);
+            using var gradient = tensor.grad!;
+            using var flatGradient = gradient.view(-1);
+            var values = flat.data<float>();
+            var grad = flatGradient.data<float>().ToArray();
+            Assert.Contains(grad, g => g != 0);
+            GradientCheck.AssertMatches(i => values[i], (i, v) => values[i] = v, i => grad[i], indices.Select(i => i % tensor.numel()), Objective, key, step: 1e-3f);
+        }
+    }
+
     [Fact]
     public void The_parser_backward_pass_matches_finite_differences()
     {

@@ -526,10 +526,12 @@ public sealed class TrainableSpacyPipeline : IDisposable
 
         if (total is null)
         {
+            SendEncoderGradients();
             return losses;
         }
 
         total.backward();
+        SendEncoderGradients();
 
         // spaCy's tok2vec loss: the sum of squares of the gradients its listeners sent back.
         foreach (var (name, output) in outputs)
@@ -539,6 +541,16 @@ public sealed class TrainableSpacyPipeline : IDisposable
         }
 
         return losses;
+    }
+
+    // A CPU training pass of a tok2vec hands its components a leaf; the gradient they sent into it goes
+    // on through the encoder's own backward pass (nothing, when no component learned from it).
+    private void SendEncoderGradients()
+    {
+        foreach (var encoder in _encoders.Values.Distinct())
+        {
+            encoder.BackwardPending();
+        }
     }
 
     // The token vectors a component reads: its listener's tok2vec (trained unless frozen) or its inline

@@ -11,7 +11,7 @@ namespace Prodigy.Build.Trainer.Model.SpacyFormat;
 /// then the residual window blocks over the batch flattened as thinc's <c>with_array(pad=window x
 /// depth)</c> flattens it (zero rows between documents, transformed by every block like any row).
 /// </summary>
-public sealed class TorchTok2Vec : IDisposable
+public sealed partial class TorchTok2Vec : IDisposable
 {
     private readonly ThincParameters _parameters;
     private readonly string _prefix;
@@ -72,11 +72,20 @@ public sealed class TorchTok2Vec : IDisposable
         return result;
     }
 
-    /// <summary>The encoder's output for the batch's tokens, packed: [total tokens, Width].</summary>
+    /// <summary>
+    /// The encoder's output for the batch's tokens, packed: [total tokens, Width]. A training pass on the
+    /// CPU returns a leaf, whose gradient <see cref="BackwardPending"/> sends into the parameters after the
+    /// components' backward pass; elsewhere the output is in autograd's graph.
+    /// </summary>
     public Tensor Forward(IReadOnlyList<TrainingDoc> docs, BatchLayout layout, bool train, double dropout)
     {
         var device = _parameters[$"{_prefix}embed.layernorm.G"].device;
         Runs++;
+        if (RunsOnHost(train, device, layout.Total))
+        {
+            return HostForward(docs, layout, dropout);
+        }
+
         using var scope = NewDisposeScope();
         var embedded = new List<Tensor>(_tables.Length);
         for (var t = 0; t < _tables.Length; t++)
@@ -172,32 +181,44 @@ public sealed class TorchTok2Vec : IDisposable
     internal Tensor StaticVectors(IReadOnlyList<TrainingDoc> docs, BatchLayout layout, bool train, double dropout, Device device)
     {
         var w = _parameters[$"{_prefix}embed.static_vectors.W"];
-        var rows = new long[layout.Total];
-        var missing = new float[layout.Total];
-        var last = _vectors!.Rows - 1;
-        for (var d = 0; d < docs.Count; d++)
-        {
-            var docRows = docs[d].Cached(_vectorTable!, () => VectorRows(docs[d].Doc));
-            for (var i = 0; i < docRows.Length; i++)
-            {
-                var row = docRows[i];
-                rows[layout.Starts[d] + i] = row < 0 ? Math.Max(last, 0) : row;
-                missing[layout.Starts[d] + i] = row < 0 ? 1 : 0;
-            }
-        }
-
+        var (rows, missing, last) = StaticRows(docs, layout);
         if (last < 0)
         {
             return torch.zeros([layout.Total, w.shape[0]], device: device);
         }
 
         var projected = _vectorTable!.index_select(0, torch.tensor(rows, device: device)).matmul(w.t());
-        var output = projected.Minus((projected * torch.tensor(missing, [layout.Total, 1], device: device)).detach());
+        var missingRows = torch.tensor(Array.ConvertAll(missing, m => m ? 1f : 0f), [layout.Total, 1], device: device);
+        var output = projected.Minus((projected * missingRows).detach());
         return train && dropout > 0 ? output * _masks.Mask([w.shape[0]], dropout, device) : output;
     }
 
-    /// <summary>Frees the vectors table on the device.</summary>
-    public void Dispose() => _vectorTable?.Dispose();
+    // Each token's row of the vectors table (the last row for a token without one, whose output is
+    // zeroed), whether it has none, and the table's last row (-1 for an empty table).
+    private (long[] Rows, bool[] Missing, long Last) StaticRows(IReadOnlyList<TrainingDoc> docs, BatchLayout layout)
+    {
+        var rows = new long[layout.Total];
+        var missing = new bool[layout.Total];
+        var last = _vectors!.Rows - 1;
+        for (var d = 0; d < docs.Count; d++)
+        {
+            var docRows = docs[d].Cached(_vectorTable!, () => VectorRows(docs[d].Doc));
+            for (var i = 0; i < docRows.Length; i++)
+            {
+                rows[layout.Starts[d] + i] = docRows[i] < 0 ? Math.Max(last, 0) : docRows[i];
+                missing[layout.Starts[d] + i] = docRows[i] < 0;
+            }
+        }
+
+        return (rows, missing, last);
+    }
+
+    /// <summary>Frees the vectors table on the device, and what CPU training passes kept.</summary>
+    public void Dispose()
+    {
+        DiscardPending();
+        _vectorTable?.Dispose();
+    }
 
     /// <summary>thinc's Maxout (W nO x nP x nI) then LayerNorm (eps 1e-8 on the variance).</summary>
     internal Tensor NormalizedMaxout(Tensor input, string prefix) => NormalizedMaxout(_parameters, input, prefix);
