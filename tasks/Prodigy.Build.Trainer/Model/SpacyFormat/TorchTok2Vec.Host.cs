@@ -1,3 +1,4 @@
+using System.Numerics;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using System.Runtime.InteropServices;
 using TorchSharp;
@@ -178,7 +179,10 @@ public sealed partial class TorchTok2Vec
     }
 
     // Maxout (torch's matrix product, then the max over each output's pieces) and LayerNorm, then the
-    // layer's dropout; what the backward pass needs is kept in the pass.
+    // layer's dropout; what the backward pass needs is kept in the pass. The product runs with the
+    // weights' rows reordered piece-major (thinc stores them nO x nP x nI), so that each piece is a
+    // contiguous run of the nO outputs and the max, the normalization and their backward are vector
+    // operations over a row rather than a three-way comparison per output.
     private Tensor NormalizedMaxoutForward(HostPass pass, Tensor input, string prefix, double dropout)
     {
         var w = _parameters[prefix + "maxout.W"];
@@ -186,14 +190,18 @@ public sealed partial class TorchTok2Vec
         var nO = (int)w.shape[0];
         var nP = (int)w.shape[1];
         var rows = (int)input.shape[0];
-        using var flatW = w.view(nO * nP, w.shape[2]);
-        using var flatB = b.view(nO * nP);
-        using var pieces = torch.nn.functional.linear(input, flatW, flatB);
-        var layer = new HostLayer(prefix, input, pass.Own(torch.empty([rows, nO], ScalarType.Byte)), pass.Own(torch.empty([rows, nO])), pass.Own(torch.empty([rows])));
+        using var permutedW = w.permute(1, 0, 2);
+        using var contiguousW = permutedW.contiguous();
+        var pieceMajorW = pass.Own(contiguousW.view(nP * nO, w.shape[2]));
+        using var transposedB = b.t();
+        using var pieceMajorB = transposedB.contiguous();
+        using var flatB = pieceMajorB.view(nP * nO);
+        using var pieces = torch.nn.functional.linear(input, pieceMajorW, flatB);
+        var layer = new HostLayer(prefix, input, pieceMajorW, pass.Own(torch.empty([rows, nO])), pass.Own(torch.empty([rows, nO])), pass.Own(torch.empty([rows])));
         var output = torch.empty([rows, nO]);
         NormalizedMaxoutKernels.Forward(
             Values(pieces), rows, nO, nP, Values(_parameters[prefix + "layernorm.G"]), Values(_parameters[prefix + "layernorm.b"]),
-            layer.Which.bytes, Values(layer.Normalized), Values(layer.InverseDeviation), Values(output));
+            Values(layer.Winner), Values(layer.Normalized), Values(layer.InverseDeviation), Values(output));
         if (dropout > 0)
         {
             layer.Mask = pass.Own(_masks.Mask([rows, nO], dropout, CPU));
@@ -246,7 +254,8 @@ public sealed partial class TorchTok2Vec
     }
 
     // The layer's backward: dropout, LayerNorm and the max in one pass over the rows, then torch's
-    // products for the weights' gradients and the input's; returns the input's gradient.
+    // products for the weights' gradients (back from piece-major to thinc's order) and the input's;
+    // returns the input's gradient.
     private Tensor NormalizedMaxoutBackward(HostLayer layer, Tensor outputGradient)
     {
         var w = _parameters[layer.Prefix + "maxout.W"];
@@ -254,26 +263,28 @@ public sealed partial class TorchTok2Vec
         var nO = (int)w.shape[0];
         var nP = (int)w.shape[1];
         var rows = (int)outputGradient.shape[0];
-        using var dPieces = torch.zeros([rows, nO * nP]);
+        using var dPieces = torch.empty([rows, nP * nO]);
         using (var gainGradient = GradientOf(_parameters[layer.Prefix + "layernorm.G"]))
         using (var biasGradient = GradientOf(_parameters[layer.Prefix + "layernorm.b"]))
         {
             NormalizedMaxoutKernels.Backward(
                 Values(outputGradient), layer.Mask is null ? default : Values(layer.Mask), rows, nO, nP, Values(_parameters[layer.Prefix + "layernorm.G"]),
-                layer.Which.bytes, Values(layer.Normalized), Values(layer.InverseDeviation), Values(dPieces), Values(gainGradient), Values(biasGradient));
+                Values(layer.Winner), Values(layer.Normalized), Values(layer.InverseDeviation), Values(dPieces), Values(gainGradient), Values(biasGradient));
         }
 
-        // In-place ops return the tensor they update, which the using of its view frees.
-        using var flatW = w.view(nO * nP, w.shape[2]);
+        // In-place ops return the tensor they update, which its own using frees.
         using var transposed = dPieces.t();
+        using var pieceMajorWGradient = transposed.mm(layer.Input);
+        using var shapedWGradient = pieceMajorWGradient.view(nP, nO, w.shape[2]);
+        using var wGradientInThincOrder = shapedWGradient.permute(1, 0, 2);
         using var wGradient = GradientOf(w);
-        using var flatWGradient = wGradient.view(nO * nP, w.shape[2]);
-        flatWGradient.addmm_(transposed, layer.Input, 1, 1);
-        using var bGradient = GradientOf(b);
-        using var flatBGradient = bGradient.view(nO * nP);
+        wGradient.add_(wGradientInThincOrder);
         using var summed = dPieces.sum(0L);
-        flatBGradient.add_(summed);
-        return dPieces.mm(flatW);
+        using var shapedSum = summed.view(nP, nO);
+        using var bGradientInThincOrder = shapedSum.t();
+        using var bGradient = GradientOf(b);
+        bGradient.add_(bGradientInThincOrder);
+        return dPieces.mm(layer.PieceMajorWeights);
     }
 
     // The parameter's gradient tensor, made (zeros) on its first use as autograd would make it.
@@ -432,80 +443,80 @@ public sealed partial class TorchTok2Vec
         }
     }
 
-    /// <summary>A normalized maxout layer's saved values: its input, each output's winning piece, the normalized maxima and each row's 1 / sqrt(var + eps).</summary>
-    private sealed record HostLayer(string Prefix, Tensor Input, Tensor Which, Tensor Normalized, Tensor InverseDeviation)
+    /// <summary>A normalized maxout layer's saved values: its input, its weights piece-major, each output's winning piece, the normalized maxima and each row's 1 / sqrt(var + eps).</summary>
+    private sealed record HostLayer(string Prefix, Tensor Input, Tensor PieceMajorWeights, Tensor Winner, Tensor Normalized, Tensor InverseDeviation)
     {
         public Tensor? Mask { get; set; }
     }
 }
 
-/// <summary>Maxout over contiguous pieces, then LayerNorm (eps 1e-8 on the biased variance), forward and backward over rows.</summary>
+/// <summary>
+/// Maxout over pieces laid out piece-major ([rows, nP x nO]: piece p of output o at p x nO + o), then
+/// LayerNorm (eps 1e-8 on the biased variance), forward and backward over rows, in vectors across the outputs.
+/// </summary>
 internal static class NormalizedMaxoutKernels
 {
-    public const double Epsilon = 1e-8;
+    public const float Epsilon = 1e-8f;
 
     /// <summary>
-    /// <paramref name="pieces"/> [rows, nO x nP] to <paramref name="output"/> [rows, nO]: each output the
-    /// largest of its pieces (the first of equals, as an argmax), normalized over its row, times gain plus bias.
+    /// <paramref name="pieces"/> to <paramref name="output"/> [rows, nO]: each output the largest of its
+    /// pieces (the first of equals; its index kept in <paramref name="winner"/> as a float), normalized
+    /// over its row, times gain plus bias.
     /// </summary>
-    public static void Forward(ReadOnlySpan<float> pieces, int rows, int nO, int nP, ReadOnlySpan<float> gain, ReadOnlySpan<float> bias, Span<byte> which, Span<float> normalized, Span<float> inverseDeviation, Span<float> output)
+    public static void Forward(ReadOnlySpan<float> pieces, int rows, int nO, int nP, ReadOnlySpan<float> gain, ReadOnlySpan<float> bias, Span<float> winner, Span<float> normalized, Span<float> inverseDeviation, Span<float> output)
     {
+        var width = Vector<float>.Count;
         for (var r = 0; r < rows; r++)
         {
-            var rowPieces = pieces.Slice(r * nO * nP, nO * nP);
+            var rowPieces = pieces.Slice(r * nP * nO, nP * nO);
             var maxima = normalized.Slice(r * nO, nO);
-            var rowWhich = which.Slice(r * nO, nO);
-            for (var o = 0; o < nO; o++)
+            var rowWinner = winner.Slice(r * nO, nO);
+            rowPieces[..nO].CopyTo(maxima);
+            rowWinner.Clear();
+            for (var p = 1; p < nP; p++)
             {
-                var best = rowPieces[o * nP];
-                byte index = 0;
-                for (var p = 1; p < nP; p++)
+                var piece = rowPieces.Slice(p * nO, nO);
+                var index = new Vector<float>(p);
+                var o = 0;
+                for (; o <= nO - width; o += width)
                 {
-                    if (rowPieces[(o * nP) + p] > best)
-                    {
-                        best = rowPieces[(o * nP) + p];
-                        index = (byte)p;
-                    }
+                    var candidate = new Vector<float>(piece[o..]);
+                    var best = new Vector<float>(maxima[o..]);
+                    var greater = Vector.GreaterThan(candidate, best);
+                    Vector.ConditionalSelect(greater, candidate, best).CopyTo(maxima[o..]);
+                    Vector.ConditionalSelect(greater, index, new Vector<float>(rowWinner[o..])).CopyTo(rowWinner[o..]);
                 }
 
-                maxima[o] = best;
-                rowWhich[o] = index;
+                for (; o < nO; o++)
+                {
+                    if (piece[o] > maxima[o])
+                    {
+                        maxima[o] = piece[o];
+                        rowWinner[o] = p;
+                    }
+                }
             }
 
-            double sum = 0;
-            for (var o = 0; o < nO; o++)
-            {
-                sum += maxima[o];
-            }
-
-            var mean = sum / nO;
-            double squares = 0;
-            for (var o = 0; o < nO; o++)
-            {
-                var centred = maxima[o] - mean;
-                squares += centred * centred;
-            }
-
-            var inverse = 1.0 / Math.Sqrt((squares / nO) + Epsilon);
-            inverseDeviation[r] = (float)inverse;
-            var rowOutput = output.Slice(r * nO, nO);
-            for (var o = 0; o < nO; o++)
-            {
-                var value = (float)((maxima[o] - mean) * inverse);
-                maxima[o] = value;
-                rowOutput[o] = (value * gain[o]) + bias[o];
-            }
+            var mean = TensorPrimitives.Sum<float>(maxima) / nO;
+            TensorPrimitives.Subtract(maxima, mean, maxima);
+            var variance = TensorPrimitives.SumOfSquares<float>(maxima) / nO;
+            var inverse = 1f / MathF.Sqrt(variance + Epsilon);
+            inverseDeviation[r] = inverse;
+            TensorPrimitives.Multiply(maxima, inverse, maxima);
+            TensorPrimitives.MultiplyAdd(maxima, gain, bias, output.Slice(r * nO, nO));
         }
     }
 
     /// <summary>
     /// From the output's gradient (times the dropout <paramref name="mask"/> when there is one) to the
-    /// pieces' (<paramref name="dPieces"/>, zeroed by the caller: only each output's winner gets one),
-    /// adding the gain's and bias' gradients.
+    /// pieces' (<paramref name="dPieces"/>: each output's winner gets its gradient, the other pieces
+    /// zero), adding the gain's and bias' gradients.
     /// </summary>
-    public static void Backward(ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> mask, int rows, int nO, int nP, ReadOnlySpan<float> gain, ReadOnlySpan<byte> which, ReadOnlySpan<float> normalized, ReadOnlySpan<float> inverseDeviation, Span<float> dPieces, Span<float> gainGradient, Span<float> biasGradient)
+    public static void Backward(ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> mask, int rows, int nO, int nP, ReadOnlySpan<float> gain, ReadOnlySpan<float> winner, ReadOnlySpan<float> normalized, ReadOnlySpan<float> inverseDeviation, Span<float> dPieces, Span<float> gainGradient, Span<float> biasGradient)
     {
+        var width = Vector<float>.Count;
         Span<float> dy = stackalloc float[nO];
+        Span<float> dMax = stackalloc float[nO];
         for (var r = 0; r < rows; r++)
         {
             var rowGradient = outputGradient.Slice(r * nO, nO);
@@ -519,26 +530,33 @@ internal static class NormalizedMaxoutKernels
             }
 
             var rowNormalized = normalized.Slice(r * nO, nO);
-            double sumScaled = 0;
-            double sumScaledNormalized = 0;
-            for (var o = 0; o < nO; o++)
-            {
-                var scaled = (double)dy[o] * gain[o];
-                sumScaled += scaled;
-                sumScaledNormalized += scaled * rowNormalized[o];
-                gainGradient[o] += dy[o] * rowNormalized[o];
-                biasGradient[o] += dy[o];
-            }
+            TensorPrimitives.MultiplyAdd(dy, rowNormalized, gainGradient, gainGradient);
+            TensorPrimitives.Add(biasGradient, dy, biasGradient);
 
-            var meanScaled = sumScaled / nO;
-            var meanScaledNormalized = sumScaledNormalized / nO;
-            var inverse = (double)inverseDeviation[r];
-            var rowPieces = dPieces.Slice(r * nO * nP, nO * nP);
-            var rowWhich = which.Slice(r * nO, nO);
-            for (var o = 0; o < nO; o++)
+            // d max = (g - mean(g) - x̂ mean(g x̂)) / sqrt(var + eps), with g = dy * gain.
+            TensorPrimitives.Multiply(dy, gain, dMax);
+            var meanScaled = TensorPrimitives.Sum<float>(dMax) / nO;
+            var meanScaledNormalized = TensorPrimitives.Dot<float>(dMax, rowNormalized) / nO;
+            TensorPrimitives.Subtract(dMax, meanScaled, dMax);
+            TensorPrimitives.MultiplyAdd(rowNormalized, -meanScaledNormalized, dMax, dMax);
+            TensorPrimitives.Multiply(dMax, inverseDeviation[r], dMax);
+
+            var rowWinner = winner.Slice(r * nO, nO);
+            for (var p = 0; p < nP; p++)
             {
-                var scaled = (double)dy[o] * gain[o];
-                rowPieces[(o * nP) + rowWhich[o]] = (float)(inverse * (scaled - meanScaled - (rowNormalized[o] * meanScaledNormalized)));
+                var piece = dPieces.Slice((r * nP * nO) + (p * nO), nO);
+                var index = new Vector<float>(p);
+                var o = 0;
+                for (; o <= nO - width; o += width)
+                {
+                    var won = Vector.Equals(new Vector<float>(rowWinner[o..]), index);
+                    Vector.ConditionalSelect(won, new Vector<float>(dMax[o..]), Vector<float>.Zero).CopyTo(piece[o..]);
+                }
+
+                for (; o < nO; o++)
+                {
+                    piece[o] = rowWinner[o] == p ? dMax[o] : 0f;
+                }
             }
         }
     }
