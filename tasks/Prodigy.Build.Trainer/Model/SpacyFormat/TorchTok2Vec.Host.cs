@@ -295,7 +295,9 @@ public sealed partial class TorchTok2Vec
             return existing;
         }
 
-        parameter.grad = torch.zeros_like(parameter);
+        // The parameter holds its own reference: this wrapper is freed here, not left to the finalizer.
+        using var zeros = torch.zeros_like(parameter);
+        parameter.grad = zeros;
         return parameter.grad!;
     }
 
