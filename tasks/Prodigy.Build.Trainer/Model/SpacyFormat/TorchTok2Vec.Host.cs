@@ -1,4 +1,5 @@
 using System.Numerics;
+using Prodigy.Build.Core.Pipelines;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using System.Runtime.InteropServices;
 using TorchSharp;
@@ -105,18 +106,8 @@ public sealed partial class TorchTok2Vec
 
         var mixed = NormalizedMaxoutForward(pass, concatenated, $"{_prefix}embed.", dropout);
 
-        // with_array(pad), as Forward lays it out: pad zero rows before, between and after the documents.
-        var pad = WindowSize * Depth;
-        pass.PaddedRows = layout.Total + (pad * (docs.Count + 1));
-        pass.Positions = new int[layout.Total];
-        for (var d = 0; d < docs.Count; d++)
-        {
-            var start = layout.Starts[d] + (pad * (d + 1));
-            for (var i = 0; i < layout.Lengths[d]; i++)
-            {
-                pass.Positions[layout.Starts[d] + i] = start + i;
-            }
-        }
+        // with_array(pad), as Forward lays it out.
+        (pass.Positions, pass.PaddedRows) = PaddedPositions(layout);
 
         using var x = torch.zeros([pass.PaddedRows, width]);
         var xValues = Values(x);
@@ -125,7 +116,7 @@ public sealed partial class TorchTok2Vec
         for (var block = 0; block < Depth; block++)
         {
             var expanded = pass.Own(torch.empty([pass.PaddedRows, ((2 * WindowSize) + 1) * width]));
-            ExpandWindow(xValues, pass.PaddedRows, width, WindowSize, Values(expanded));
+            Tok2VecModel.ExpandWindow(xValues, pass.PaddedRows, width, WindowSize, Values(expanded));
             using var update = NormalizedMaxoutForward(pass, expanded, $"{_prefix}encode.{block}.", dropout);
             TensorPrimitives.Add(xValues, Values(update), xValues);
         }
@@ -359,28 +350,6 @@ public sealed partial class TorchTok2Vec
             else
             {
                 source.Slice(positions[i] * width, width).CopyTo(target.Slice(i * width, width));
-            }
-        }
-    }
-
-    // seq2col: row i's window holds rows i-w..i+w, zeros past the ends.
-    private static void ExpandWindow(ReadOnlySpan<float> x, int rows, int width, int window, Span<float> expanded)
-    {
-        var span = (2 * window) + 1;
-        for (var i = 0; i < rows; i++)
-        {
-            for (var k = 0; k < span; k++)
-            {
-                var source = i - window + k;
-                var target = expanded.Slice(((i * span) + k) * width, width);
-                if (source < 0 || source >= rows)
-                {
-                    target.Clear();
-                }
-                else
-                {
-                    x.Slice(source * width, width).CopyTo(target);
-                }
             }
         }
     }

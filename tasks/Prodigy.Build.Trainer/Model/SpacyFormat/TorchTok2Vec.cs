@@ -117,19 +117,8 @@ public sealed partial class TorchTok2Vec : IDisposable
 
         // with_array(pad): [pad zeros, doc 1, pad zeros, doc 2, ..., pad zeros]; each block's dropout mask
         // covers these rows, pads too, as thinc's does (the callers leave out empty documents, as its flatten does).
-        var pad = WindowSize * Depth;
-        var flatRows = layout.Total + (pad * (docs.Count + 1));
-        var positions = new long[layout.Total];
-        for (var d = 0; d < docs.Count; d++)
-        {
-            var start = layout.Starts[d] + (pad * (d + 1));
-            for (var i = 0; i < layout.Lengths[d]; i++)
-            {
-                positions[layout.Starts[d] + i] = start + i;
-            }
-        }
-
-        var index = torch.tensor(positions, device: device);
+        var (positions, flatRows) = PaddedPositions(layout);
+        var index = torch.tensor(Array.ConvertAll(positions, p => (long)p), device: device);
         var x = torch.zeros([flatRows, Width], device: device).index_copy(0, index, mixed);
         for (var block = 0; block < Depth; block++)
         {
@@ -191,6 +180,24 @@ public sealed partial class TorchTok2Vec : IDisposable
         var missingRows = torch.tensor(Array.ConvertAll(missing, m => m ? 1f : 0f), [layout.Total, 1], device: device);
         var output = projected.Minus((projected * missingRows).detach());
         return train && dropout > 0 ? output * _masks.Mask([w.shape[0]], dropout, device) : output;
+    }
+
+    // Where each token's row lies in the with_array(pad) layout (pad zero rows before, between and after
+    // the documents), and how many rows that layout has.
+    private (int[] Positions, int Rows) PaddedPositions(BatchLayout layout)
+    {
+        var pad = WindowSize * Depth;
+        var positions = new int[layout.Total];
+        for (var d = 0; d < layout.Lengths.Length; d++)
+        {
+            var start = layout.Starts[d] + (pad * (d + 1));
+            for (var i = 0; i < layout.Lengths[d]; i++)
+            {
+                positions[layout.Starts[d] + i] = start + i;
+            }
+        }
+
+        return (positions, layout.Total + (pad * (layout.Lengths.Length + 1)));
     }
 
     // Each token's row of the vectors table (the last row for a token without one, whose output is
